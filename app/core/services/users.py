@@ -1,0 +1,102 @@
+"""Registration, login and the current user's account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.core import shapes
+from app.core.errors import AuthenticationRequired, ValidationFailed
+from app.core.models import User
+from app.core.passwords import Passwords
+from app.core.tokens import TokenIssuer
+from app.core.validation import LoginRequest, NewUser
+
+
+def _ensure_available(
+    session: Session, *, username: str | None, email: str | None, exclude_id: int | None = None
+) -> None:
+    problems = []
+    for column, value, label in ((User.username, username, "username"), (User.email, email, "email")):
+        if value is None:
+            continue
+        query = select(User.id).where(column == value)
+        if exclude_id is not None:
+            query = query.where(User.id != exclude_id)
+        if session.scalar(query) is not None:
+            problems.append(f"{label} has already been taken")
+    if problems:
+        raise ValidationFailed(*problems)
+
+
+def _flush_unique(session: Session) -> None:
+    """Flush in a savepoint: a concurrent duplicate becomes a 422, and the outer
+    transaction stays usable."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise ValidationFailed("username or email has already been taken") from None
+
+
+def register(
+    session: Session, passwords: Passwords, tokens: TokenIssuer, new: NewUser
+) -> dict[str, Any]:
+    _ensure_available(session, username=new.username, email=new.email)
+    account = User(
+        username=new.username,
+        email=new.email,
+        password_hash=passwords.hash(new.password),
+        bio="",
+        image=None,
+    )
+    session.add(account)
+    _flush_unique(session)
+    return {"user": shapes.user(account, tokens.issue(account.id))}
+
+
+def login(
+    session: Session, passwords: Passwords, tokens: TokenIssuer, credentials: LoginRequest
+) -> dict[str, Any]:
+    account = session.scalar(select(User).where(User.email == credentials.email))
+    if account is None or not passwords.verify(account.password_hash, credentials.password):
+        raise AuthenticationRequired("email or password is invalid")
+    if passwords.needs_rehash(account.password_hash):
+        account.password_hash = passwords.hash(credentials.password)
+    return {"user": shapes.user(account, tokens.issue(account.id))}
+
+
+def _current(session: Session, user_id: int) -> User:
+    account = session.get(User, user_id)
+    if account is None:
+        # A valid signature for an account that no longer exists.
+        raise AuthenticationRequired("token is invalid")
+    return account
+
+
+def current_user(session: Session, user_id: int, token: str) -> dict[str, Any]:
+    return {"user": shapes.user(_current(session, user_id), token)}
+
+
+def update_user(
+    session: Session, passwords: Passwords, user_id: int, token: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    account = _current(session, user_id)
+    _ensure_available(
+        session,
+        username=changes.get("username"),
+        email=changes.get("email"),
+        exclude_id=account.id,
+    )
+    for name in ("username", "email", "image"):
+        if name in changes:
+            setattr(account, name, changes[name])
+    if "bio" in changes:
+        account.bio = changes["bio"] or ""
+    if "password" in changes:
+        account.password_hash = passwords.hash(changes["password"])
+    _flush_unique(session)
+    return {"user": shapes.user(account, token)}

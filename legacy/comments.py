@@ -1,0 +1,36 @@
+"""Comments on articles."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from app.core import validation
+from app.core.services import comments
+
+from .context import conduit, json_payload, no_content, required_caller, respond, viewer_id
+
+bp = Blueprint("comments", __name__)
+
+
+@bp.get("/articles/<slug>/comments")
+def list_comments(slug: str) -> Response:
+    viewer = viewer_id()
+    with conduit().database.read() as session:
+        return respond(comments.list_comments(session, slug, viewer))
+
+
+# The spec answers 200 here (not 201): it is the one create that returns 200.
+@bp.post("/articles/<slug>/comments")
+def add_comment(slug: str) -> Response:
+    caller = required_caller()
+    body = validation.parse_new_comment(json_payload())
+    with conduit().database.transaction() as session:
+        return respond(comments.add_comment(session, slug, caller.user_id, body))
+
+
+@bp.delete("/articles/<slug>/comments/<int:comment_id>")
+def delete_comment(slug: str, comment_id: int) -> Response:
+    caller = required_caller()
+    with conduit().database.transaction() as session:
+        comments.delete_comment(session, slug, comment_id, caller.user_id)
+    return no_content()

@@ -1,0 +1,66 @@
+"""Every error leaves the monolith as {"errors": {"body": [...]}}; CORS on every answer."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException
+
+from app.core.errors import DomainError
+from app.platform.http import (
+    CORS_HEADERS,
+    UNAVAILABLE_MESSAGE,
+    error_payload,
+    is_database_unavailable,
+    status_for,
+)
+
+from .context import respond
+
+_HTTP_MESSAGES = {
+    404: "resource not found",
+    405: "method not allowed",
+    413: "request body is too large",
+}
+
+
+def _domain_error(error: DomainError) -> Response:
+    return respond(error_payload(*error.messages), status_for(error))
+
+
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    message = _HTTP_MESSAGES.get(status) or (error.description or error.name).lower()
+    response = respond(error_payload(message), status)
+    if status == 405 and isinstance(error.valid_methods, list | tuple):
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def _unexpected_error(error: Exception) -> Response:
+    if is_database_unavailable(error):
+        current_app.logger.warning("database unavailable: %s", error)
+        response = respond(error_payload(UNAVAILABLE_MESSAGE), 503)
+        response.headers["Retry-After"] = "1"
+        return response
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return respond(error_payload("internal server error"), 500)
+
+
+def _preflight() -> Response | None:
+    # Answer CORS preflight for any path before routing, so unknown paths don't 404/405.
+    if request.method == "OPTIONS":
+        return Response(status=204)
+    return None
+
+
+def _add_cors(response: Response) -> Response:
+    response.headers.update(CORS_HEADERS)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    app.before_request(_preflight)
+    app.after_request(_add_cors)
