@@ -32,7 +32,7 @@ def create_app(
     settings = Settings.from_env(None if not env else _merged_env(env))
     app.extensions["conduit"] = Conduit(
         settings=settings,
-        database=database or Database.from_url(settings.database_url),
+        database=database or Database.from_settings(settings),
         tokens=TokenIssuer(settings.jwt_secret, settings.jwt_ttl_seconds),
         passwords=Passwords(
             time_cost=settings.password_hashing.time_cost,

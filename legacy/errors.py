@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from app.core.errors import DomainError
 from app.platform.http import (
@@ -31,7 +31,7 @@ def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
     message = _HTTP_MESSAGES.get(status) or (error.description or error.name).lower()
     response = respond(error_payload(message), status)
-    if status == 405 and isinstance(error.valid_methods, list | tuple):
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
 

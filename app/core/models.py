@@ -9,6 +9,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -47,28 +48,31 @@ class Base(DeclarativeBase):
 follows = Table(
     "follows",
     Base.metadata,
-    Column("follower_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    Column("followed_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("follower_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("followed_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Index("ix_follows_followed_id", "followed_id"),
-    **MYSQL_TABLE_OPTIONS,
+    mysql_charset=MYSQL_TABLE_OPTIONS["mysql_charset"],
+    mysql_collate=MYSQL_TABLE_OPTIONS["mysql_collate"],
 )
 
 favorites = Table(
     "favorites",
     Base.metadata,
-    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Index("ix_favorites_article_id", "article_id"),
-    **MYSQL_TABLE_OPTIONS,
+    mysql_charset=MYSQL_TABLE_OPTIONS["mysql_charset"],
+    mysql_collate=MYSQL_TABLE_OPTIONS["mysql_collate"],
 )
 
 article_tags = Table(
     "article_tags",
     Base.metadata,
-    Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
-    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", Integer, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
     Index("ix_article_tags_tag_id", "tag_id"),
-    **MYSQL_TABLE_OPTIONS,
+    mysql_charset=MYSQL_TABLE_OPTIONS["mysql_charset"],
+    mysql_collate=MYSQL_TABLE_OPTIONS["mysql_collate"],
 )
 
 

@@ -7,18 +7,31 @@ session and never commit or close it themselves.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.platform.rds_iam import IamAuthToken
+
+if TYPE_CHECKING:
+    from app.platform.settings import Settings
+
 # MySQL connections are dropped by servers and proxies after a while; recycle first.
-MYSQL_POOL_RECYCLE_SECONDS = 280
-MYSQL_CONNECT_TIMEOUT_SECONDS = 5
+# RDS Proxy's IdleClientTimeout is 900 s in serverless.yml: recycle well before it.
+MYSQL_POOL_RECYCLE_SECONDS = 600
+# A request fails fast with 503 rather than hanging when the database is unreachable.
+MYSQL_CONNECT_TIMEOUT_SECONDS = 3
+MYSQL_READ_TIMEOUT_SECONDS = 20
+
+# One connection per Lambda execution environment: it serves one request at a time,
+# so a second connection would only ever sit idle holding a proxy slot.
+SINGLE_CONNECTION_POOL = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 10}
 
 
 def engine_options(url: str) -> dict[str, Any]:
@@ -30,26 +43,51 @@ def engine_options(url: str) -> dict[str, Any]:
         return {
             "pool_pre_ping": True,
             "pool_recycle": MYSQL_POOL_RECYCLE_SECONDS,
-            "connect_args": {"connect_timeout": MYSQL_CONNECT_TIMEOUT_SECONDS},
+            "connect_args": {
+                "connect_timeout": MYSQL_CONNECT_TIMEOUT_SECONDS,
+                "read_timeout": MYSQL_READ_TIMEOUT_SECONDS,
+                "write_timeout": MYSQL_READ_TIMEOUT_SECONDS,
+            },
         }
     return {}
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take it
+    # over (BEGIN is emitted in _begin_sqlite_transaction) and turn foreign keys on.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def create_db_engine(url: str, **overrides: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    options = engine_options(url) | overrides
+    options = engine_options(url)
+    connect_args = options.get("connect_args", {}) | overrides.pop("connect_args", {})
+    options |= overrides
+    if connect_args:
+        options["connect_args"] = connect_args
     engine = create_engine(parsed, **options)
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        event.listen(engine, "connect", _configure_sqlite_connection)
+        event.listen(engine, "begin", _begin_sqlite_transaction)
     return engine
+
+
+def use_iam_token(engine: Engine, token: Any) -> None:
+    """Pass `token()` as the password each time the pool opens a new connection."""
+
+    def _password(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        cparams["password"] = token()
+
+    event.listen(engine, "do_connect", _password)
 
 
 class Database:
@@ -65,6 +103,26 @@ class Database:
     @classmethod
     def from_url(cls, url: str, **engine_overrides: Any) -> Database:
         return cls(create_db_engine(url, **engine_overrides))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The engine a process of this deployment should hold (see DatabaseAccess)."""
+        access = settings.database_access
+        is_mysql = make_url(settings.database_url).get_backend_name() == "mysql"
+        overrides: dict[str, Any] = {}
+        if access.single_connection and is_mysql:
+            overrides |= SINGLE_CONNECTION_POOL
+        if access.tls:
+            # The system trust store holds the Amazon roots that sign RDS Proxy's
+            # certificates; hostname checking and CERT_REQUIRED are the defaults here.
+            overrides["connect_args"] = {"ssl": ssl.create_default_context()}
+        engine = create_db_engine(settings.database_url, **overrides)
+        if access.iam_auth:
+            token = IamAuthToken(
+                host=access.host, port=access.port, user=access.user, region=access.region
+            )
+            use_iam_token(engine, token)
+        return cls(engine)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

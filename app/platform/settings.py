@@ -7,8 +7,8 @@ names the variable, not at the first request that needs it.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # Stages where convenient defaults are allowed. Anything else is a deployed stage.
@@ -40,6 +40,22 @@ TEST_PASSWORD_HASHING = PasswordHashing(time_cost=1, memory_cost_kib=8, parallel
 
 
 @dataclass(frozen=True)
+class DatabaseAccess:
+    """How to reach the database beyond its URL (deployed stages: RDS Proxy)."""
+
+    # Connect with an IAM auth token as the password (RDS Proxy with IAM auth).
+    iam_auth: bool = False
+    # Require TLS and verify the server certificate against the system trust store.
+    tls: bool = False
+    # One pooled connection per process: the shape of a Lambda execution environment.
+    single_connection: bool = False
+    host: str = ""
+    port: int = 3306
+    user: str = ""
+    region: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     app_env: str
     database_url: str
@@ -48,13 +64,21 @@ class Settings:
     password_hashing: PasswordHashing
     # Upper bound for ?limit= on article lists; larger values are clamped to it.
     max_page_size: int = 100
+    database_access: DatabaseAccess = field(default_factory=DatabaseAccess)
 
     @property
     def is_development(self) -> bool:
         return self.app_env in DEVELOPMENT_ENVS
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        fetch_secret: Callable[[str], str] | None = None,
+    ) -> Settings:
+        """Read settings; `fetch_secret` resolves a secret by name (Secrets Manager
+        by default) for values given as `<NAME>_SECRET_ID`."""
         env = os.environ if environ is None else environ
         app_env = env.get("APP_ENV", "local").strip() or "local"
         if app_env not in KNOWN_ENVS:
@@ -64,18 +88,16 @@ class Settings:
         development = app_env in DEVELOPMENT_ENVS
 
         jwt_secret = env.get("JWT_SECRET", "")
+        if not jwt_secret and env.get("JWT_SECRET_ID"):
+            jwt_secret = (fetch_secret or _fetch_secret)(env["JWT_SECRET_ID"])
         if not jwt_secret:
             if not development:
-                raise ConfigError(f"JWT_SECRET is required when APP_ENV={app_env}")
+                raise ConfigError(f"JWT_SECRET or JWT_SECRET_ID is required when APP_ENV={app_env}")
             jwt_secret = _DEVELOPMENT_JWT_SECRET
         elif len(jwt_secret) < 32 and not development:
             raise ConfigError("JWT_SECRET must be at least 32 characters long")
 
-        database_url = env.get("DATABASE_URL", "")
-        if not database_url:
-            if not development:
-                raise ConfigError(f"DATABASE_URL is required when APP_ENV={app_env}")
-            database_url = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+        database_url, access = _database(env, development, app_env)
 
         hashing = TEST_PASSWORD_HASHING if app_env == "test" else PasswordHashing()
         return cls(
@@ -85,7 +107,59 @@ class Settings:
             jwt_ttl_seconds=_positive_int(env, "JWT_TTL_SECONDS", 7 * 24 * 3600),
             password_hashing=hashing,
             max_page_size=_positive_int(env, "MAX_PAGE_SIZE", 100),
+            database_access=access,
         )
+
+
+def _fetch_secret(name: str) -> str:
+    from app.platform.secrets import fetch_secret
+
+    return fetch_secret(name)
+
+
+def _database(
+    env: Mapping[str, str], development: bool, app_env: str
+) -> tuple[str, DatabaseAccess]:
+    """DATABASE_URL as given, or a MySQL URL for RDS Proxy built from DB_HOST & co."""
+    on_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))
+    if env.get("DATABASE_URL"):
+        return env["DATABASE_URL"], DatabaseAccess(single_connection=on_lambda)
+    if env.get("DB_HOST"):
+        missing = [name for name in ("DB_NAME", "DB_USER") if not env.get(name)]
+        if missing:
+            raise ConfigError(f"{' and '.join(missing)} required when DB_HOST is set")
+        iam_auth = _flag(env, "DB_IAM_AUTH", default=True)
+        region = env.get("AWS_REGION", "")
+        if iam_auth and not region:
+            raise ConfigError("AWS_REGION is required when DB_IAM_AUTH is on")
+        access = DatabaseAccess(
+            iam_auth=iam_auth,
+            tls=_flag(env, "DB_TLS", default=True),
+            single_connection=on_lambda,
+            host=env["DB_HOST"],
+            port=_positive_int(env, "DB_PORT", 3306),
+            user=env["DB_USER"],
+            region=region,
+        )
+        url = (
+            f"mysql+pymysql://{access.user}@{access.host}:{access.port}/{env['DB_NAME']}"
+            "?charset=utf8mb4"
+        )
+        return url, access
+    if not development:
+        raise ConfigError(f"DATABASE_URL or DB_HOST is required when APP_ENV={app_env}")
+    return f"sqlite:///{DEFAULT_SQLITE_PATH}", DatabaseAccess()
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false; got {env[name]!r}")
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

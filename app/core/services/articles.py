@@ -29,7 +29,7 @@ def slugify(title: str) -> str:
     return slug[:SLUG_BASE_MAX].rstrip("-") or "article"
 
 
-def _with_relations(query: Select[tuple[Article]]) -> Select[tuple[Article]]:
+def _with_relations(query: Select[Article]) -> Select[Article]:
     return query.options(joinedload(Article.author), selectinload(Article.tags))
 
 
@@ -87,7 +87,7 @@ def _single(session: Session, item: Article, viewer_id: int | None) -> dict[str,
 
 
 def _page(
-    session: Session, query: Select[tuple[Article]], page: Page, viewer_id: int | None
+    session: Session, query: Select[Article], page: Page, viewer_id: int | None
 ) -> dict[str, Any]:
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = session.scalars(

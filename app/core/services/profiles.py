@@ -30,6 +30,8 @@ def follow(session: Session, username: str, follower_id: int) -> dict[str, Any]:
 def unfollow(session: Session, username: str, follower_id: int) -> dict[str, Any]:
     person = user_by_username(session, username)
     session.execute(
-        delete(follows).where(follows.c.follower_id == follower_id, follows.c.followed_id == person.id)
+        delete(follows).where(
+            follows.c.follower_id == follower_id, follows.c.followed_id == person.id
+        )
     )
     return {"profile": shapes.profile(person, following=False)}

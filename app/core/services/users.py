@@ -20,7 +20,10 @@ def _ensure_available(
     session: Session, *, username: str | None, email: str | None, exclude_id: int | None = None
 ) -> None:
     problems = []
-    for column, value, label in ((User.username, username, "username"), (User.email, email, "email")):
+    for column, value, label in (
+        (User.username, username, "username"),
+        (User.email, email, "email"),
+    ):
         if value is None:
             continue
         query = select(User.id).where(column == value)

@@ -1,0 +1,51 @@
+# Two commands set everything up: `make run` serves the API, `make test` runs every test.
+# Each installs or refreshes what it needs itself (.venv, pip, npm ci, MariaDB).
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+STAMPS := .stamps
+
+.PHONY: run test offline lint typecheck clean deps
+
+$(STAMPS):
+	@mkdir -p $(STAMPS)
+
+# Python: a venv refreshed whenever the pinned requirements change.
+$(STAMPS)/venv: requirements.txt requirements-dev.txt | $(STAMPS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+# Node: the Serverless toolchain and newman, exactly as locked.
+$(STAMPS)/node: package.json package-lock.json | $(STAMPS)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: $(STAMPS)/venv $(STAMPS)/node
+
+## make run: the monolith on 127.0.0.1:$(PORT); SQLite under instance/ unless DATABASE_URL is set.
+run: $(STAMPS)/venv
+	$(BIN)/alembic upgrade head
+	$(BIN)/flask --app legacy.wsgi run --host 127.0.0.1 --port $(PORT)
+
+## make test: lint, types and every test, on SQLite and on MariaDB (started if it is down).
+test: $(STAMPS)/venv $(STAMPS)/node
+	bash scripts/ensure-mariadb.sh
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	CONDUIT_TEST_DATABASES=sqlite,mysql $(BIN)/pytest
+
+lint: $(STAMPS)/venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMPS)/venv
+	$(BIN)/mypy
+
+clean:
+	rm -rf .serverless .serverless-* .requirements .requirements.zip .serverless-wsgi \
+		wsgi_handler.py serverless_wsgi.py unzip_requirements.py instance

@@ -1,0 +1,121 @@
+"""Start a server process on a free loopback port, and run the public RealWorld suite
+against it with newman (pinned in package.json)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+COLLECTION = REPO.parent / "shared" / "realworld" / "Conduit.postman_collection.json"
+NEWMAN = REPO / "node_modules" / ".bin" / "newman"
+# A conforming server executes this many assertions and fails none.
+REALWORLD_ASSERTIONS = 311
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before serving {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@contextmanager
+def serving(
+    command: Sequence[str], *, port: int, env: dict[str, str], log: Path, timeout: float = 60
+) -> Iterator[str]:
+    """Run `command` until the block ends; yields the API base URL."""
+    base = f"http://127.0.0.1:{port}/api"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            list(command),
+            cwd=REPO,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
+        try:
+            _wait_until_serving(f"{base}/tags", process, timeout)
+            yield base
+        finally:
+            os.killpg(process.pid, 15)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, 9)
+                process.wait()
+
+
+@dataclass(frozen=True)
+class NewmanRun:
+    assertions: int
+    failed: int
+    requests: int
+    failures: list[str]
+
+
+def run_realworld_suite(api_url: str, report: Path) -> NewmanRun:
+    """The public Postman collection against `api_url`, with fresh user names."""
+    stamp = f"{int(time.time() * 1000)}{os.getpid()}"
+    username = f"u{stamp}"
+    subprocess.run(
+        [
+            str(NEWMAN),
+            "run",
+            str(COLLECTION),
+            # --delay-request 0 makes newman run nothing: keep it at 1.
+            "--delay-request",
+            "1",
+            "--global-var",
+            f"APIURL={api_url}",
+            "--global-var",
+            f"USERNAME={username}",
+            "--global-var",
+            f"EMAIL={username}@example.com",
+            "--global-var",
+            "PASSWORD=password",
+            "--reporters",
+            "cli,json",
+            "--reporter-json-export",
+            str(report),
+        ],
+        cwd=REPO,
+        check=False,
+        capture_output=True,
+        timeout=300,
+    )
+    stats = json.loads(report.read_text())["run"]
+    failures = [
+        f"{failure['source']['name']}: {failure['error']['message']}"
+        for failure in stats.get("failures", [])
+    ]
+    return NewmanRun(
+        assertions=stats["stats"]["assertions"]["total"],
+        failed=stats["stats"]["assertions"]["failed"],
+        requests=stats["stats"]["requests"]["total"],
+        failures=failures,
+    )
