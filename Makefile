@@ -6,9 +6,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+LAMBDA_PORT ?= 3002
 STAMPS := .stamps
 
-.PHONY: run test offline lint typecheck clean deps
+.PHONY: run test offline iac-check lint typecheck clean deps
 
 $(STAMPS):
 	@mkdir -p $(STAMPS)
@@ -24,15 +25,32 @@ $(STAMPS)/node: package.json package-lock.json | $(STAMPS)
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-deps: $(STAMPS)/venv $(STAMPS)/node
+# checkov in a venv of its own: its pins clash with the project's.
+$(STAMPS)/iac: requirements-iac.txt | $(STAMPS)
+	@test -x .venv-iac/bin/python || $(PYTHON) -m venv .venv-iac
+	.venv-iac/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-iac.txt
+	@touch $@
+
+deps: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/iac
 
 ## make run: the monolith on 127.0.0.1:$(PORT); SQLite under instance/ unless DATABASE_URL is set.
 run: $(STAMPS)/venv
 	$(BIN)/alembic upgrade head
 	$(BIN)/flask --app legacy.wsgi run --host 127.0.0.1 --port $(PORT)
 
+## make offline: the Lambda topology (stage local) through serverless-offline on 127.0.0.1:$(PORT).
+offline: export DATABASE_URL ?= sqlite:///$(CURDIR)/instance/offline.db
+offline: $(STAMPS)/venv $(STAMPS)/node
+	$(BIN)/alembic upgrade head
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install sls offline start --stage local \
+		--host 127.0.0.1 --httpPort $(PORT) --lambdaPort $(LAMBDA_PORT)
+
+## make iac-check: package dev/staging/prod offline; cfn-lint (+serverless rules) and checkov.
+iac-check: deps
+	bash scripts/iac-check.sh
+
 ## make test: lint, types and every test, on SQLite and on MariaDB (started if it is down).
-test: $(STAMPS)/venv $(STAMPS)/node
+test: deps
 	bash scripts/ensure-mariadb.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

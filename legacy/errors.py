@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from app.core.errors import DomainError
@@ -13,6 +13,7 @@ from app.platform.http import (
     is_database_unavailable,
     status_for,
 )
+from app.platform.observability import bind_invocation, logger
 
 from .context import respond
 
@@ -38,15 +39,19 @@ def _http_error(error: HTTPException) -> Response:
 
 def _unexpected_error(error: Exception) -> Response:
     if is_database_unavailable(error):
-        current_app.logger.warning("database unavailable: %s", error)
+        logger.warning("database unavailable", error=str(error))
         response = respond(error_payload(UNAVAILABLE_MESSAGE), 503)
         response.headers["Retry-After"] = "1"
         return response
-    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    logger.exception("unhandled error", method=request.method, path=request.path)
     return respond(error_payload("internal server error"), 500)
 
 
-def _preflight() -> Response | None:
+def _before_request() -> Response | None:
+    # On Lambda, serverless-wsgi hands over the event and context in the WSGI environ.
+    environ = request.environ
+    if "serverless.context" in environ:
+        bind_invocation(environ.get("serverless.event"), environ["serverless.context"])
     # Answer CORS preflight for any path before routing, so unknown paths don't 404/405.
     if request.method == "OPTIONS":
         return Response(status=204)
@@ -62,5 +67,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
-    app.before_request(_preflight)
+    app.before_request(_before_request)
     app.after_request(_add_cors)
