@@ -52,6 +52,26 @@ def engine_options(url: str) -> dict[str, Any]:
     return {}
 
 
+def _bound_mysql_handshake(
+    _dialect: Any, record: Any, _cargs: Any, cparams: dict[str, Any]
+) -> None:
+    # PyMySQL applies connect_timeout to the TCP connect only: the server greeting, the
+    # authentication and SET NAMES are read under read_timeout. A proxy that accepts the
+    # connection and never answers would hold the request for read_timeout. Read and
+    # write the handshake under connect_timeout; _restore_io_timeouts puts them back.
+    timeout = cparams.get("connect_timeout")
+    if timeout:
+        record.info["io_timeouts"] = (cparams.get("read_timeout"), cparams.get("write_timeout"))
+        cparams["read_timeout"] = cparams["write_timeout"] = timeout
+
+
+def _restore_io_timeouts(dbapi_connection: Any, record: Any) -> None:
+    timeouts = record.info.pop("io_timeouts", None)
+    if timeouts is not None:
+        # PyMySQL has no public setter; it applies these to the socket before its next I/O.
+        dbapi_connection._read_timeout, dbapi_connection._write_timeout = timeouts
+
+
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take it
     # over (BEGIN is emitted in _begin_sqlite_transaction) and turn foreign keys on.
@@ -75,6 +95,9 @@ def create_db_engine(url: str, **overrides: Any) -> Engine:
     if connect_args:
         options["connect_args"] = connect_args
     engine = create_engine(parsed, **options)
+    if parsed.get_backend_name() == "mysql" and parsed.get_driver_name() == "pymysql":
+        event.listen(engine, "do_connect", _bound_mysql_handshake)
+        event.listen(engine, "connect", _restore_io_timeouts)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _configure_sqlite_connection)
         event.listen(engine, "begin", _begin_sqlite_transaction)

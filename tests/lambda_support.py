@@ -1,0 +1,417 @@
+"""Test doubles for running the monolith the way Lambda runs it.
+
+- `http_event()` builds an API Gateway HTTP API payload v2.0 event, shaped like the one
+  the `$default` route hands to a function.
+- `LambdaContext` stands in for the context object the Python runtime passes.
+- `invoke()` runs one invocation through serverless-wsgi, as `wsgi_handler.handler` does.
+- `TcpForwarder` sits between the app and a TCP server (MariaDB) and can be switched,
+  while connections are open, between forwarding, never answering, and refusing.
+
+Nothing here imports the app: these helpers serve the monolith and the dedicated
+functions alike (parity tests send the same event to both).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import enum
+import json
+import secrets
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote, urlencode
+
+import serverless_wsgi
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+API_ID = "a1b2c3d4e5"
+# The default endpoint's host. serverless-wsgi sets SCRIPT_NAME to "/<stage>" when the
+# Host ends in amazonaws.com (unless STRIP_STAGE_PATH is set); routing uses PATH_INFO.
+API_HOST = f"{API_ID}.execute-api.{REGION}.amazonaws.com"
+SOURCE_IP = "203.0.113.10"
+USER_AGENT = "conduit-tests/1.0"
+
+QueryValue = str | int | Sequence[str | int]
+Query = Mapping[str, QueryValue] | Sequence[tuple[str, str | int]]
+HeaderValue = str | Sequence[str]
+
+
+def _query_pairs(query: Query) -> list[tuple[str, str]]:
+    items = query.items() if isinstance(query, Mapping) else query
+    pairs: list[tuple[str, str]] = []
+    for key, value in items:
+        if isinstance(value, str | int):
+            pairs.append((key, str(value)))
+        else:
+            pairs.extend((key, str(item)) for item in value)
+    return pairs
+
+
+def _header_value(value: HeaderValue) -> str:
+    # HTTP API v2 joins repeated headers with commas into one value.
+    return value if isinstance(value, str) else ",".join(value)
+
+
+def http_event(
+    method: str,
+    path: str,
+    *,
+    query: Query | None = None,
+    headers: Mapping[str, HeaderValue] | None = None,
+    body: str | bytes | Mapping[str, Any] | Sequence[Any] | None = None,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload format 2.0) event for the `$default` route.
+
+    `path` is the path as sent on the wire (percent-encoded where needed); `query`
+    is a mapping (a list value repeats the key) or a list of pairs. As API Gateway does:
+    `rawQueryString` keeps every pair, `queryStringParameters` joins repeated keys' values
+    with commas and is left out when there is no query; header names are lower-cased and
+    repeated values joined with commas; a `Cookie` header moves to `cookies`.
+
+    `body`: a str is sent as is; a dict or list is sent as JSON (with a JSON content type
+    unless one is given); bytes are sent base64-encoded with `isBase64Encoded: true`, as
+    API Gateway does for binary media. With no body the `body` key is left out.
+    """
+    method = method.upper()
+    now = datetime.now(UTC)
+    request_id = base64.b64encode(secrets.token_bytes(12)).decode("ascii")
+
+    lowered = {name.lower(): _header_value(value) for name, value in (headers or {}).items()}
+    is_base64 = False
+    raw_body: str | None = None
+    if isinstance(body, bytes):
+        raw_body, is_base64 = base64.b64encode(body).decode("ascii"), True
+        length = len(body)
+    elif isinstance(body, str):
+        raw_body, length = body, len(body.encode("utf-8"))
+    elif body is not None:
+        raw_body = json.dumps(body, ensure_ascii=False)
+        length = len(raw_body.encode("utf-8"))
+        lowered.setdefault("content-type", "application/json")
+
+    event_headers = {
+        "accept": "*/*",
+        "host": API_HOST,
+        "user-agent": USER_AGENT,
+        "x-amzn-trace-id": f"Root=1-{int(now.timestamp()):08x}-{secrets.token_hex(12)}",
+        "x-forwarded-for": SOURCE_IP,
+        "x-forwarded-port": "443",
+        "x-forwarded-proto": "https",
+    }
+    if raw_body is not None:
+        event_headers["content-length"] = str(length)
+    event_headers |= lowered
+    cookie_header = event_headers.pop("cookie", None)
+
+    pairs = _query_pairs(query or ())
+    parameters: dict[str, str] = {}
+    for key, value in pairs:
+        parameters[key] = f"{parameters[key]},{value}" if key in parameters else value
+
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": urlencode(pairs, doseq=True),
+        "headers": event_headers,
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": API_ID,
+            "domainName": event_headers["host"],
+            "domainPrefix": event_headers["host"].split(".", 1)[0],
+            "http": {
+                "method": method,
+                "path": unquote(path),
+                "protocol": "HTTP/1.1",
+                "sourceIp": SOURCE_IP,
+                "userAgent": event_headers["user-agent"],
+            },
+            "requestId": request_id,
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "isBase64Encoded": is_base64,
+    }
+    if cookie_header is not None:
+        event["cookies"] = [part.strip() for part in cookie_header.split(";") if part.strip()]
+    if parameters:
+        event["queryStringParameters"] = parameters
+    if raw_body is not None:
+        event["body"] = raw_body
+    return event
+
+
+@dataclass
+class LambdaContext:
+    """The parts of the Lambda runtime's context object that code reads.
+
+    Make one per invocation (each has its own `aws_request_id`); the remaining time
+    counts down from creation to `timeout_seconds`.
+    """
+
+    function_name: str = "conduit-test-monolith"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 1024
+    timeout_seconds: float = 30.0
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    invoked_function_arn: str = ""
+    log_group_name: str = ""
+    log_stream_name: str = "2024/01/01/[$LATEST]00000000000000000000000000000000"
+    _deadline: float = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.invoked_function_arn:
+            self.invoked_function_arn = (
+                f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name}"
+            )
+        if not self.log_group_name:
+            self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def invoke(app: Any, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    """One invocation of a WSGI app through serverless-wsgi (a fresh context by default)."""
+    result: dict[str, Any] = serverless_wsgi.handle_request(
+        app, dict(event), context if context is not None else LambdaContext()
+    )
+    return result
+
+
+def response_json(response: Mapping[str, Any]) -> Any:
+    """The decoded JSON body of a serverless-wsgi response."""
+    body = response.get("body", "")
+    if response.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode("utf-8")
+    return json.loads(body)
+
+
+class ForwarderMode(enum.Enum):
+    UP = "up"  # accept and forward to the upstream
+    BLACKHOLE = "blackhole"  # accept, then never send a byte (a hung server or proxy)
+    REFUSE = "refuse"  # nothing listens: connections are refused
+
+
+class _Pipe:
+    """One forwarded connection: a thread per direction; sockets closed when both end."""
+
+    def __init__(self, client: socket.socket, upstream: socket.socket) -> None:
+        self._sockets = (client, upstream)
+        self._lock = threading.Lock()
+        self._running = 2
+        self._threads = [
+            threading.Thread(target=self._pump, args=(client, upstream), daemon=True),
+            threading.Thread(target=self._pump, args=(upstream, client), daemon=True),
+        ]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return any(thread.is_alive() for thread in self._threads)
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            self.shutdown()
+            with self._lock:
+                self._running -= 1
+                last = self._running == 0
+            if last:
+                for sock in self._sockets:
+                    sock.close()
+
+    def shutdown(self) -> None:
+        """End both directions; the pump threads then finish and close the sockets."""
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def join(self, timeout: float) -> None:
+        for thread in self._threads:
+            thread.join(timeout)
+
+
+class TcpForwarder:
+    """A TCP forwarder on `host:<free port>` to `upstream`, switchable at any time.
+
+    The listening socket belongs to the accept thread; `set_mode()` asks for a change and
+    returns once it is in effect. Use as a context manager so every socket is closed.
+    """
+
+    def __init__(
+        self,
+        upstream: tuple[str, int],
+        *,
+        host: str = "127.0.0.1",
+        poll_interval: float = 0.02,
+    ) -> None:
+        self.upstream = upstream
+        self.host = host
+        self._poll = poll_interval
+        self._cond = threading.Condition()
+        self._mode = ForwarderMode.UP
+        self._requested = 0
+        self._applied = 0
+        self._error: OSError | None = None
+        self._listener: socket.socket | None = None
+        self._port = 0
+        self._pipes: list[_Pipe] = []
+        self._held: list[socket.socket] = []
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.accepted = 0
+        self.blackholed = 0
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def mode(self) -> ForwarderMode:
+        return self._mode
+
+    def start(self) -> TcpForwarder:
+        self._listener = self._listen(0)
+        self._port = self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, name="tcp-forwarder", daemon=True)
+        self._thread.start()
+        return self
+
+    def __enter__(self) -> TcpForwarder:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def set_mode(self, mode: ForwarderMode, timeout: float = 5.0) -> None:
+        """Switch mode; new connections see it once this returns. Leaving BLACKHOLE closes
+        the connections it was holding; forwarded connections stay (see drop_connections)."""
+        with self._cond:
+            self._mode = mode
+            self._requested += 1
+            target = self._requested
+            if not self._cond.wait_for(lambda: self._applied >= target, timeout):
+                raise TimeoutError(f"forwarder did not switch to {mode.value}")
+            if self._error is not None:
+                error, self._error = self._error, None
+                raise RuntimeError(f"forwarder could not switch to {mode.value}") from error
+
+    def drop_connections(self) -> None:
+        """Close every open connection (forwarded or held), as a failing server would."""
+        with self._cond:
+            pipes, self._pipes = self._pipes, []
+            held, self._held = self._held, []
+        for pipe in pipes:
+            pipe.shutdown()
+        for pipe in pipes:
+            pipe.join(5.0)
+        for sock in held:
+            _close(sock)
+
+    def close(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(5.0)
+            self._thread = None
+        if self._listener is not None:  # never started its thread
+            self._listener.close()
+            self._listener = None
+        self.drop_connections()
+
+    def _listen(self, port: int) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, port))
+            sock.listen(16)
+            sock.settimeout(self._poll)
+        except OSError:
+            sock.close()
+            raise
+        return sock
+
+    def _apply_mode(self) -> None:
+        with self._cond:
+            if self._applied == self._requested:
+                return
+            mode = self._mode
+            if mode is ForwarderMode.REFUSE and self._listener is not None:
+                self._listener.close()
+                self._listener = None
+            elif mode is not ForwarderMode.REFUSE and self._listener is None:
+                try:
+                    self._listener = self._listen(self._port)
+                except OSError as error:
+                    self._error = error
+            held = [] if mode is ForwarderMode.BLACKHOLE else self._held
+            if held:
+                self._held = []
+            self._applied = self._requested
+            self._cond.notify_all()
+        for sock in held:
+            _close(sock)
+
+    def _serve(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                self._apply_mode()
+                listener = self._listener
+                if listener is None:
+                    self._stopping.wait(self._poll)
+                    continue
+                try:
+                    client, _address = listener.accept()
+                except OSError:  # includes the poll timeout
+                    continue
+                self._handle(client)
+        finally:
+            with self._cond:
+                if self._listener is not None:
+                    self._listener.close()
+                    self._listener = None
+
+    def _handle(self, client: socket.socket) -> None:
+        client.settimeout(None)
+        with self._cond:
+            self.accepted += 1
+            mode = self._mode
+            self._pipes = [pipe for pipe in self._pipes if pipe.alive]
+            if mode is ForwarderMode.BLACKHOLE:
+                self.blackholed += 1
+                self._held.append(client)
+                return
+        try:
+            upstream = socket.create_connection(self.upstream, timeout=5.0)
+        except OSError:
+            _close(client)
+            return
+        upstream.settimeout(None)
+        pipe = _Pipe(client, upstream)
+        with self._cond:
+            self._pipes.append(pipe)
+        pipe.start()
+
+
+def _close(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
