@@ -9,6 +9,7 @@ from flask import Response, current_app, request
 
 from app.core.errors import AuthenticationRequired
 from app.core.passwords import Passwords
+from app.core.services import users
 from app.core.tokens import TokenIssuer
 from app.platform.db import Database
 from app.platform.http import JSON_CONTENT_TYPE, bearer_token, dumps, parse_json_body
@@ -39,7 +40,11 @@ def optional_caller() -> Caller | None:
     token = bearer_token(request.headers.get("Authorization"))
     if token is None:
         return None
-    return Caller(user_id=conduit().tokens.verify(token), token=token)
+    app = conduit()
+    user_id = app.tokens.verify(token)
+    with app.database.read() as session:
+        users.ensure_account(session, user_id)
+    return Caller(user_id=user_id, token=token)
 
 
 def required_caller() -> Caller:

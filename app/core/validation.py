@@ -43,6 +43,16 @@ def envelope(payload: Any, key: str) -> dict[str, Any]:
     return inner
 
 
+def _is_unicode_text(value: str) -> bool:
+    """False for a string with a lone surrogate (JSON allows `\\ud800`): no database
+    driver can encode it, so it must stop here as a 422, not fail as a 500 on write."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class _Fields:
     """Reads fields from one object and gathers the problems."""
 
@@ -69,6 +79,9 @@ class _Fields:
             return None
         if not isinstance(value, str):
             self.problems.append(f"{name} must be a string")
+            return _MISSING
+        if not _is_unicode_text(value):
+            self.problems.append(f"{name} must be valid Unicode text")
             return _MISSING
         if strip:
             value = value.strip()
@@ -165,7 +178,9 @@ def _tag_list(fields: _Fields) -> Any:
     value = fields.data.get("tagList", _MISSING)
     if value is _MISSING or value is None:
         return _MISSING
-    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+    if not isinstance(value, list) or not all(
+        isinstance(tag, str) and _is_unicode_text(tag) for tag in value
+    ):
         fields.problems.append("tagList must be an array of strings")
         return _MISSING
     tags = sorted({tag.strip() for tag in value})
@@ -250,6 +265,7 @@ def _whole_number(raw: str | None, default: int) -> int | None:
     if raw is None or raw == "":
         return default
     text = raw.strip()
-    if not text.isascii() or not text.lstrip("-").isdigit() or len(text) > 12:
+    # One optional sign only: "--5" would pass an lstrip("-") check and then fail int().
+    if not text.isascii() or not text.removeprefix("-").isdigit() or len(text) > 12:
         return None
     return int(text)

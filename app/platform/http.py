@@ -66,7 +66,8 @@ def parse_json_body(raw: bytes | str | None) -> Any:
         raise ValidationFailed("request body is required")
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: nesting deeper than the decoder can follow ("[[[[…").
         raise ValidationFailed("request body must be valid JSON") from None
 
 

@@ -20,6 +20,9 @@ from app.core.validation import NewArticle, Page
 
 SLUG_BASE_MAX = 200
 _SLUG_ATTEMPTS = 5
+# Paths under /articles/ that are routes of their own: an article with such a slug
+# could never be fetched, so these count as taken and get a suffix.
+RESERVED_SLUGS = frozenset({"feed"})
 
 
 def slugify(title: str) -> str:
@@ -158,6 +161,8 @@ def _tags_named(session: Session, names: Sequence[str]) -> list[Tag]:
 
 
 def _slug_taken(session: Session, slug: str, exclude_id: int | None) -> bool:
+    if slug in RESERVED_SLUGS:
+        return True
     query = select(Article.id).where(Article.slug == slug)
     if exclude_id is not None:
         query = query.where(Article.id != exclude_id)
@@ -167,14 +172,18 @@ def _slug_taken(session: Session, slug: str, exclude_id: int | None) -> bool:
 
 
 def _assign_unique_slug(session: Session, item: Article, title: str) -> None:
-    """Give `item` a slug from `title` and flush it; a clash gets a random suffix."""
+    """Give `item` a slug from `title`, add it and flush it; a clash gets a random suffix."""
     base = slugify(title)
     candidate = base
     for _ in range(_SLUG_ATTEMPTS):
         if not _slug_taken(session, candidate, item.id):
-            item.slug = candidate
             try:
+                # begin_nested() first flushes what is already pending, outside the
+                # savepoint: the slug is set and the item added inside it, so a clash
+                # rolls back to the savepoint instead of failing the whole transaction.
                 with session.begin_nested():
+                    item.slug = candidate
+                    session.add(item)
                     session.flush()
                 return
             except IntegrityError:
@@ -194,7 +203,6 @@ def create_article(session: Session, author_id: int, new: NewArticle) -> dict[st
         author=author,
         tags=_tags_named(session, new.tags),
     )
-    session.add(item)
     _assign_unique_slug(session, item, new.title)
     return _single(session, item, author_id)
 
@@ -213,6 +221,8 @@ def update_article(
         item.title = changes["title"]
         if slugify(changes["title"]) != slugify_base(item.slug):
             _assign_unique_slug(session, item, changes["title"])
+            # A clash rolled back to a savepoint expires the item: load it again whole.
+            item = _article_by_slug(session, item.slug)
     session.flush()
     return _single(session, item, user_id)
 

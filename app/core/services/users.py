@@ -80,6 +80,12 @@ def _current(session: Session, user_id: int) -> User:
     return account
 
 
+def ensure_account(session: Session, user_id: int) -> None:
+    """AuthenticationRequired unless the account a verified token names still exists.
+    Every authenticated request checks this, so no write runs for a phantom caller."""
+    _current(session, user_id)
+
+
 def current_user(session: Session, user_id: int, token: str) -> dict[str, Any]:
     return {"user": shapes.user(_current(session, user_id), token)}
 
