@@ -9,7 +9,7 @@ PORT ?= 5000
 LAMBDA_PORT ?= 3002
 STAMPS := .stamps
 
-.PHONY: run test offline iac-check lint typecheck clean deps
+.PHONY: run test offline iac-check migration-status bench lint typecheck clean deps
 
 $(STAMPS):
 	@mkdir -p $(STAMPS)
@@ -49,12 +49,18 @@ offline: $(STAMPS)/venv $(STAMPS)/node
 iac-check: deps
 	bash scripts/iac-check.sh
 
+## make migration-status: who owns each route (monolith / pinned / new); fails on a lost,
+## shadowed or doubly claimed route, or a connection budget over the proxy's share.
+migration-status: $(STAMPS)/venv
+	$(BIN)/python scripts/migration_status.py
+
 ## make test: lint, types and every test, on SQLite and on MariaDB (started if it is down).
 test: deps
 	bash scripts/ensure-mariadb.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/python scripts/migration_status.py
 	CONDUIT_TEST_DATABASES=sqlite,mysql $(BIN)/pytest
 
 lint: $(STAMPS)/venv
