@@ -1,0 +1,64 @@
+"""The dedicated read functions, and how tests load them in this process.
+
+Each function module builds its Runtime from the environment when imported; tests import
+it under a harmless environment (an in-memory SQLite URL that is never connected to) and
+then replace the module's `runtime` with one bound to the test's database.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+import pytest
+
+from app.platform.db import Database
+from app.platform.lambda_http import Runtime
+from app.platform.settings import Settings
+from tests.conftest import TEST_CONFIG
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str  # the module under app/functions/
+    route: str  # the HTTP API route key, as in serverless.yml
+    event: str  # its sample event under tests/events/
+    auth: str  # "none", "optional" or "required"
+
+    @property
+    def module(self) -> str:
+        return f"app.functions.{self.name}"
+
+
+FUNCTIONS = [
+    Function("list_tags", "GET /api/tags", "list_tags", "none"),
+    Function("list_articles", "GET /api/articles", "list_articles", "optional"),
+    Function("feed", "GET /api/articles/feed", "feed", "required"),
+    Function("get_article", "GET /api/articles/{slug}", "get_article", "optional"),
+    Function("list_comments", "GET /api/articles/{slug}/comments", "list_comments", "optional"),
+    Function("get_profile", "GET /api/profiles/{username}", "get_profile", "optional"),
+]
+BY_NAME = {function.name: function for function in FUNCTIONS}
+
+IMPORT_ENV = {"APP_ENV": "test", "DATABASE_URL": "sqlite://", **TEST_CONFIG}
+UNSET_ON_IMPORT = ("AWS_LAMBDA_FUNCTION_NAME", "DB_HOST", "JWT_SECRET_ID")
+
+
+def import_function(name: str) -> ModuleType:
+    """app.functions.<name>, imported (once per process) under a harmless environment."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in IMPORT_ENV.items():
+            patch.setenv(key, value)
+        for key in UNSET_ON_IMPORT:
+            patch.delenv(key, raising=False)
+        return importlib.import_module(BY_NAME[name].module)
+
+
+def runtime_on(database: Database, settings: Settings | None = None) -> Runtime:
+    """A Runtime on `database` with the test settings (the monolith's, by default)."""
+    if settings is None:
+        settings = Settings.from_env(
+            {"APP_ENV": "test", "DATABASE_URL": "sqlite://", **TEST_CONFIG}
+        )
+    return Runtime(settings, database)
