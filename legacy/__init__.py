@@ -12,7 +12,7 @@ from app.core.tokens import TokenIssuer
 from app.platform.db import Database
 from app.platform.settings import Settings
 
-from . import articles, comments, errors, profiles, tags, users
+from . import articles, comments, errors, exports, profiles, tags, users
 from .context import Conduit
 
 # Requests larger than this are refused with 413 before any JSON is parsed.
@@ -42,7 +42,7 @@ def create_app(
     )
 
     errors.init_app(app)
-    for blueprint in (users.bp, profiles.bp, articles.bp, comments.bp, tags.bp):
+    for blueprint in (users.bp, profiles.bp, articles.bp, comments.bp, tags.bp, exports.bp):
         app.register_blueprint(blueprint, url_prefix="/api")
     return app
 

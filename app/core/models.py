@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
@@ -133,3 +134,30 @@ class Comment(Base):
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
 
     author: Mapped[User] = relationship(lazy="raise")
+
+
+EXPORT_STATUSES = ("pending", "done", "failed")
+
+
+class Export(Base):
+    """A user's request for a copy of their data, built off the request path (issue 6)."""
+
+    __tablename__ = "exports"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{status}'" for status in EXPORT_STATUSES) + ")",
+            name="status",
+        ),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    # Opaque to clients: uuid4 hex, so ids can't be guessed or counted.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    # Where the finished document is stored; derived from the ids, so it is set once.
+    object_key: Mapped[str | None] = mapped_column(String(255))
+    # Shown to the user when the export failed.
+    failure_reason: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)

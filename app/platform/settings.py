@@ -17,6 +17,8 @@ KNOWN_ENVS = DEVELOPMENT_ENVS | {"dev", "staging", "prod"}
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "conduit.db"
+# Inline exports (local/test) are written under <dir>/exports/<user id>/<export id>.json.
+DEFAULT_EXPORTS_DIR = PROJECT_ROOT / "instance"
 
 # Only ever used in local and test: a deployed stage must supply its own secret.
 _DEVELOPMENT_JWT_SECRET = "conduit-local-development-secret-do-not-deploy"  # noqa: S105
@@ -55,6 +57,34 @@ class DatabaseAccess:
     region: str = ""
 
 
+EXPORTS_MODES = ("sqs", "inline")
+# A presigned download link is a bearer credential: keep it short-lived.
+EXPORTS_URL_TTL_MAX_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """Where data exports (POST /api/user/exports) are built and kept.
+
+    `sqs`: the monolith records the export, sends its id to EXPORTS_QUEUE_URL, and the
+    export worker writes the document to EXPORTS_BUCKET (SSE-KMS with EXPORTS_KMS_KEY_ID,
+    or SSE-S3 when no key is given, local only); downloads are presigned S3 GET URLs.
+    `inline` (local and test only, the default there when EXPORTS_QUEUE_URL is unset): the
+    monolith builds the export in-process right after the request commits, writes it under
+    `local_dir`, and serves it itself at /api/user/exports/<id>/download.
+    """
+
+    mode: str = "inline"
+    queue_url: str = ""
+    bucket: str = ""
+    kms_key_id: str = ""
+    url_ttl_seconds: int = 300
+    # Must equal maxReceiveCount of the queue's redrive policy: on that attempt the worker
+    # marks the export failed before the message goes to the dead-letter queue.
+    max_receive_count: int = 5
+    local_dir: Path = DEFAULT_EXPORTS_DIR
+
+
 @dataclass(frozen=True)
 class Settings:
     app_env: str
@@ -65,6 +95,7 @@ class Settings:
     # Upper bound for ?limit= on article lists; larger values are clamped to it.
     max_page_size: int = 100
     database_access: DatabaseAccess = field(default_factory=DatabaseAccess)
+    exports: ExportSettings = field(default_factory=ExportSettings)
 
     @property
     def is_development(self) -> bool:
@@ -108,6 +139,7 @@ class Settings:
             password_hashing=hashing,
             max_page_size=_positive_int(env, "MAX_PAGE_SIZE", 100),
             database_access=access,
+            exports=_exports(env, development, app_env),
         )
 
 
@@ -149,6 +181,44 @@ def _database(
     if not development:
         raise ConfigError(f"DATABASE_URL or DB_HOST is required when APP_ENV={app_env}")
     return f"sqlite:///{DEFAULT_SQLITE_PATH}", DatabaseAccess()
+
+
+def _exports(env: Mapping[str, str], development: bool, app_env: str) -> ExportSettings:
+    queue_url = env.get("EXPORTS_QUEUE_URL", "").strip()
+    bucket = env.get("EXPORTS_BUCKET", "").strip()
+    kms_key_id = env.get("EXPORTS_KMS_KEY_ID", "").strip()
+    mode = env.get("EXPORTS_MODE", "").strip().lower()
+    if not mode:
+        mode = "inline" if development and not queue_url else "sqs"
+    if mode not in EXPORTS_MODES:
+        raise ConfigError(f"EXPORTS_MODE must be one of {', '.join(EXPORTS_MODES)}; got {mode!r}")
+    if mode == "inline" and not development:
+        raise ConfigError(f"EXPORTS_MODE=inline is for local and test only, not APP_ENV={app_env}")
+    if mode == "sqs":
+        required = {"EXPORTS_QUEUE_URL": queue_url, "EXPORTS_BUCKET": bucket}
+        if not development:
+            # Deployed stages encrypt exports with the stack's key, never a silent fallback.
+            required["EXPORTS_KMS_KEY_ID"] = kms_key_id
+        missing = [name for name, value in required.items() if not value]
+        if missing:
+            raise ConfigError(
+                f"{' and '.join(missing)} required when EXPORTS_MODE=sqs (APP_ENV={app_env})"
+            )
+    url_ttl = _positive_int(env, "EXPORTS_URL_TTL_SECONDS", 300)
+    if url_ttl > EXPORTS_URL_TTL_MAX_SECONDS:
+        raise ConfigError(
+            f"EXPORTS_URL_TTL_SECONDS must be at most {EXPORTS_URL_TTL_MAX_SECONDS}; got {url_ttl}"
+        )
+    local_dir = env.get("EXPORTS_LOCAL_DIR", "").strip()
+    return ExportSettings(
+        mode=mode,
+        queue_url=queue_url,
+        bucket=bucket,
+        kms_key_id=kms_key_id,
+        url_ttl_seconds=url_ttl,
+        max_receive_count=_positive_int(env, "EXPORTS_MAX_RECEIVE_COUNT", 5),
+        local_dir=Path(local_dir) if local_dir else DEFAULT_EXPORTS_DIR,
+    )
 
 
 def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:

@@ -1,0 +1,123 @@
+"""Lambda `exportWorker`: builds the data exports requested with POST /api/user/exports.
+
+Event source: the exports SQS queue, with `functionResponseType: ReportBatchItemFailures`.
+Each record is processed on its own (Powertools BatchProcessor): a record that fails is
+reported in `batchItemFailures` and comes back after the visibility timeout; the others
+are deleted. After `maxReceiveCount` receives SQS moves it to the dead-letter queue.
+
+Per record:
+- a body that is not {"exportId": "<32 hex>"}, or an id with no export, is a poison
+  message: reported as a failure, never retried into success, and it ends in the DLQ
+  where a person sees it (the DLQ alarm), rather than being dropped silently;
+- an export that is already done is skipped (duplicate delivery);
+- otherwise the document is streamed into S3 at a key derived from the ids, written only
+  if absent, and the export is marked done by a conditional UPDATE (pending -> done);
+- when building fails on the last allowed receive (ApproximateReceiveCount >=
+  EXPORTS_MAX_RECEIVE_COUNT, equal to the queue's maxReceiveCount) the export is marked
+  failed with a reason the owner can read, and the record still fails, so the message
+  goes to the DLQ. After the cause is fixed, scripts/redrive-exports.sh moves the DLQ's
+  messages back; the worker reopens each failed export (failed -> pending) and retries it.
+
+Never imports Flask or the monolith.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from app.platform.db import Database
+from app.platform.exports import (
+    GAVE_UP_REASON,
+    ExportRunner,
+    PoisonMessage,
+    S3ExportStore,
+    decode_message,
+)
+from app.platform.observability import logger
+from app.platform.settings import ConfigError, Settings
+
+
+class ExportWorker:
+    def __init__(self, runner: ExportRunner, *, max_receive_count: int) -> None:
+        self.runner = runner
+        self.max_receive_count = max_receive_count
+        # An all-failed batch is reported like any other, not raised: the DLQ and its
+        # alarm are the signal, and the answer keeps one shape.
+        self.processor = BatchProcessor(
+            event_type=EventType.SQS, raise_on_entire_batch_failure=False
+        )
+
+    def handle(self, event: dict[str, Any], context: Any = None) -> PartialItemFailureResponse:
+        return process_partial_response(
+            event=event,
+            record_handler=self.process_record,
+            processor=self.processor,
+            context=context,
+        )
+
+    def process_record(self, record: SQSRecord) -> str:
+        try:
+            export_id = decode_message(record.body)
+        except PoisonMessage as error:
+            logger.error("poison message", message_id=record.message_id, problem=str(error))
+            raise
+        receives = int(record.attributes.approximate_receive_count or 1)
+        try:
+            outcome = self.runner.run(export_id)
+        except PoisonMessage as error:
+            logger.error("poison message", message_id=record.message_id, problem=str(error))
+            raise
+        except Exception:
+            last_attempt = receives >= self.max_receive_count
+            logger.exception(
+                "export attempt failed",
+                export_id=export_id,
+                receive_count=receives,
+                last_attempt=last_attempt,
+            )
+            if last_attempt:
+                self._give_up(export_id, receives)
+            raise
+        logger.info("export processed", export_id=export_id, outcome=outcome)
+        return outcome
+
+    def _give_up(self, export_id: str, receives: int) -> None:
+        try:
+            marked = self.runner.give_up(export_id, GAVE_UP_REASON.format(attempts=receives))
+        except Exception:
+            # The message still goes to the DLQ; the export stays pending until redriven.
+            logger.exception("could not mark the export failed", export_id=export_id)
+            return
+        logger.warning("export marked failed", export_id=export_id, marked=marked)
+
+
+_worker: ExportWorker | None = None
+
+
+def default_worker() -> ExportWorker:
+    """Built on the first invocation of an execution environment and kept for the next:
+    one engine (one pooled connection) and one S3 client per environment."""
+    global _worker
+    if _worker is None:
+        settings = Settings.from_env()
+        if not settings.exports.bucket:
+            raise ConfigError("EXPORTS_BUCKET is required by the export worker")
+        store = S3ExportStore(settings.exports.bucket, kms_key_id=settings.exports.kms_key_id)
+        _worker = ExportWorker(
+            ExportRunner(Database.from_settings(settings), store),
+            max_receive_count=settings.exports.max_receive_count,
+        )
+    return _worker
+
+
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+    return default_worker().handle(event, context)

@@ -1,0 +1,87 @@
+"""The EXPORTS_* settings: defaults in local/test, required values in deployed stages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.platform.settings import DEFAULT_EXPORTS_DIR, ConfigError, Settings
+
+DEPLOYED = {
+    "APP_ENV": "prod",
+    "DATABASE_URL": "mysql+pymysql://u@db:3306/conduit",
+    "JWT_SECRET": "s" * 40,
+}
+QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/conduit-prod-exports"
+AWS_EXPORTS = {
+    "EXPORTS_QUEUE_URL": QUEUE,
+    "EXPORTS_BUCKET": "conduit-prod-exports",
+    "EXPORTS_KMS_KEY_ID": "arn:aws:kms:eu-west-1:123456789012:key/abc",
+}
+
+
+def test_local_defaults_to_inline_under_instance() -> None:
+    exports = Settings.from_env({"APP_ENV": "local"}).exports
+    assert exports.mode == "inline"
+    assert exports.local_dir == DEFAULT_EXPORTS_DIR
+    assert exports.url_ttl_seconds == 300
+    assert exports.max_receive_count == 5
+
+
+def test_a_queue_url_selects_sqs_mode() -> None:
+    exports = Settings.from_env(
+        {"APP_ENV": "local", "EXPORTS_QUEUE_URL": QUEUE, "EXPORTS_BUCKET": "b"}
+    ).exports
+    assert (exports.mode, exports.queue_url, exports.bucket, exports.kms_key_id) == (
+        "sqs",
+        QUEUE,
+        "b",
+        "",
+    )
+
+
+def test_deployed_stage_reads_every_value() -> None:
+    exports = Settings.from_env(
+        {
+            **DEPLOYED,
+            **AWS_EXPORTS,
+            "EXPORTS_URL_TTL_SECONDS": "60",
+            "EXPORTS_MAX_RECEIVE_COUNT": "4",
+        }
+    ).exports
+    assert exports.mode == "sqs"
+    assert exports.kms_key_id == AWS_EXPORTS["EXPORTS_KMS_KEY_ID"]
+    assert (exports.url_ttl_seconds, exports.max_receive_count) == (60, 4)
+
+
+@pytest.mark.parametrize("missing", sorted(AWS_EXPORTS))
+def test_deployed_stage_names_a_missing_variable(missing: str) -> None:
+    env = {**DEPLOYED, **AWS_EXPORTS}
+    del env[missing]
+    with pytest.raises(ConfigError, match=missing):
+        Settings.from_env(env)
+
+
+def test_inline_mode_is_refused_in_deployed_stages() -> None:
+    with pytest.raises(ConfigError, match="EXPORTS_MODE=inline"):
+        Settings.from_env({**DEPLOYED, **AWS_EXPORTS, "EXPORTS_MODE": "inline"})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("EXPORTS_MODE", "kafka", "EXPORTS_MODE must be one of"),
+        ("EXPORTS_URL_TTL_SECONDS", "86400", "at most 3600"),
+        ("EXPORTS_URL_TTL_SECONDS", "0", "greater than zero"),
+        ("EXPORTS_MAX_RECEIVE_COUNT", "many", "whole number"),
+    ],
+)
+def test_bad_values_are_refused(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({"APP_ENV": "test", name: value})
+
+
+def test_local_dir_is_configurable(tmp_path: Path) -> None:
+    exports = Settings.from_env({"APP_ENV": "test", "EXPORTS_LOCAL_DIR": str(tmp_path)}).exports
+    assert exports.local_dir == tmp_path
