@@ -4,9 +4,7 @@
 #
 # Needs: node_modules (npm ci), .venv with requirements-dev.txt + cfn-lint, and checkov in
 # .venv-iac (its pins clash with ours). No AWS credentials and no network are used.
-#
-# Packaging runs in a throwaway copy of the service: serverless-wsgi links the requirements
-# into the service root and a failed package leaves them there; the work tree stays clean.
+# Packaging: scripts/package-stage.sh (a throwaway copy of the service, no credentials).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,30 +16,12 @@ for tool in "$venv/bin/python3.11" "$venv/bin/cfn-lint" "$iac_venv/bin/checkov" 
   [ -x "$tool" ] || { echo "iac-check: missing $tool" >&2; exit 2; }
 done
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-copy=$work/service
-mkdir -p "$copy"
-for path in serverless.yml package.json requirements.txt alembic.ini app legacy migrations; do
-  [ -e "$root/$path" ] && cp -R "$root/$path" "$copy/"
-done
-find "$copy" -name __pycache__ -type d -prune -exec rm -rf {} +
-ln -s "$root/node_modules" "$copy/node_modules"
-
-# serverless-wsgi builds the requirements with the first python3.11 on PATH, which must
-# import virtualenv: the project venv's.
-export PATH="$venv/bin:$PATH"
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE
-
 failed=0
 for stage in "${stages[@]}"; do
   out=$root/.serverless-$stage
   rm -rf "$out"
   echo "== $stage: package"
-  if ! (cd "$copy" && npx --no-install sls package --stage "$stage" --package "$out" >"$work/package-$stage.log" 2>&1); then
-    cat "$work/package-$stage.log" >&2
-    echo "iac-check: $stage: sls package failed" >&2
+  if ! bash "$root/scripts/package-stage.sh" "$stage" "$out"; then
     failed=1
     continue
   fi
