@@ -1,4 +1,4 @@
-"""Lambda `feed`: GET /api/articles/feed, articles by the authors the caller follows,
+"""Lambda `getFeed`: GET /api/articles/feed, articles by the authors the caller follows,
 newest first, paged by ?limit=&offset=. A token is required."""
 
 from __future__ import annotations

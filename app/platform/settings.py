@@ -7,6 +7,7 @@ names the variable, not at the first request that needs it.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,9 @@ DEFAULT_EXPORTS_DIR = PROJECT_ROOT / "instance"
 
 # Only ever used in local and test: a deployed stage must supply its own secret.
 _DEVELOPMENT_JWT_SECRET = "conduit-local-development-secret-do-not-deploy"  # noqa: S105
+
+
+MIN_JWT_SECRET_LENGTH = 32
 
 
 class ConfigError(RuntimeError):
@@ -85,17 +89,49 @@ class ExportSettings:
     local_dir: Path = DEFAULT_EXPORTS_DIR
 
 
+class SigningKey:
+    """The token signing key: given as is (JWT_SECRET), or by the name of a Secrets
+    Manager secret (JWT_SECRET_ID) fetched on first use. Code that never signs or checks
+    a token (listTags, migrate, the export worker) never fetches it, so a cold start pays
+    neither boto3's import nor a Secrets Manager call for it."""
+
+    def __init__(
+        self, value: str = "", *, secret_id: str = "", fetch: Callable[[str], str] | None = None
+    ) -> None:
+        self._value = value
+        self._secret_id = secret_id
+        self._fetch = fetch or _fetch_secret
+        self._lock = threading.Lock()
+
+    def value(self) -> str:
+        with self._lock:
+            if not self._value:
+                fetched = self._fetch(self._secret_id)
+                if len(fetched) < MIN_JWT_SECRET_LENGTH:
+                    raise ConfigError(
+                        f"the secret named by JWT_SECRET_ID ({self._secret_id}) must be at "
+                        f"least {MIN_JWT_SECRET_LENGTH} characters long"
+                    )
+                self._value = fetched
+            return self._value
+
+
 @dataclass(frozen=True)
 class Settings:
     app_env: str
     database_url: str
-    jwt_secret: str
+    signing_key: SigningKey
     jwt_ttl_seconds: int
     password_hashing: PasswordHashing
     # Upper bound for ?limit= on article lists; larger values are clamped to it.
     max_page_size: int = 100
     database_access: DatabaseAccess = field(default_factory=DatabaseAccess)
     exports: ExportSettings = field(default_factory=ExportSettings)
+
+    @property
+    def jwt_secret(self) -> str:
+        """The signing key; fetched from Secrets Manager on first use when given by name."""
+        return self.signing_key.value()
 
     @property
     def is_development(self) -> bool:
@@ -119,14 +155,18 @@ class Settings:
         development = app_env in DEVELOPMENT_ENVS
 
         jwt_secret = env.get("JWT_SECRET", "")
-        if not jwt_secret and env.get("JWT_SECRET_ID"):
-            jwt_secret = (fetch_secret or _fetch_secret)(env["JWT_SECRET_ID"])
-        if not jwt_secret:
-            if not development:
-                raise ConfigError(f"JWT_SECRET or JWT_SECRET_ID is required when APP_ENV={app_env}")
-            jwt_secret = _DEVELOPMENT_JWT_SECRET
-        elif len(jwt_secret) < 32 and not development:
-            raise ConfigError("JWT_SECRET must be at least 32 characters long")
+        if jwt_secret:
+            if len(jwt_secret) < MIN_JWT_SECRET_LENGTH and not development:
+                raise ConfigError(
+                    f"JWT_SECRET must be at least {MIN_JWT_SECRET_LENGTH} characters long"
+                )
+            signing_key = SigningKey(jwt_secret)
+        elif env.get("JWT_SECRET_ID"):
+            signing_key = SigningKey(secret_id=env["JWT_SECRET_ID"], fetch=fetch_secret)
+        elif development:
+            signing_key = SigningKey(_DEVELOPMENT_JWT_SECRET)
+        else:
+            raise ConfigError(f"JWT_SECRET or JWT_SECRET_ID is required when APP_ENV={app_env}")
 
         database_url, access = _database(env, development, app_env)
 
@@ -134,7 +174,7 @@ class Settings:
         return cls(
             app_env=app_env,
             database_url=database_url,
-            jwt_secret=jwt_secret,
+            signing_key=signing_key,
             jwt_ttl_seconds=_positive_int(env, "JWT_TTL_SECONDS", 7 * 24 * 3600),
             password_hashing=hashing,
             max_page_size=_positive_int(env, "MAX_PAGE_SIZE", 100),

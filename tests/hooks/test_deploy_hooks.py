@@ -35,7 +35,7 @@ from tests.hooks.doubles import (
 )
 
 HOOKS = [Hook.BEFORE_ALLOW_TRAFFIC, Hook.AFTER_ALLOW_TRAFFIC]
-GET_TAGS = "conduit-prod-getTags"
+GET_TAGS = "conduit-prod-listTags"
 MONOLITH = "conduit-prod-monolith"
 TAGS_OK = http_answer(200, {"tags": ["angular", "dragons"]})
 ARTICLES_OK = http_answer(200, {"articles": [], "articlesCount": 0})

@@ -42,12 +42,13 @@ FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "app" / "functions"
 
 REQUIRED = {
     "monolith",
-    "getTags",
+    "listTags",
     "listArticles",
     "getFeed",
     "getArticle",
     "listComments",
     "getProfile",
+    "getCurrentUser",
 }
 
 
@@ -55,17 +56,16 @@ REQUIRED = {
     ("name", "logical"),
     [
         ("conduit-prod-monolith", "monolith"),
-        ("conduit-dev-getTags", "getTags"),
+        ("conduit-dev-listTags", "listTags"),
         ("conduit-staging-listArticles", "listArticles"),
         ("conduit-prod-getFeed", "getFeed"),
-        ("conduit-prod-listTags", "listTags"),
-        ("conduit-prod-feed", "feed"),
+        ("conduit-prod-getCurrentUser", "getCurrentUser"),
         ("conduit-prod-getArticle", "getArticle"),
         ("conduit-prod-listComments", "listComments"),
         ("conduit-prod-getProfile", "getProfile"),
         ("getProfile", "getProfile"),
-        ("arn:aws:lambda:eu-west-1:123456789012:function:conduit-prod-getTags", "getTags"),
-        ("arn:aws:lambda:eu-west-1:123456789012:function:conduit-prod-getTags:Live", "getTags"),
+        ("arn:aws:lambda:eu-west-1:123456789012:function:conduit-prod-listTags", "listTags"),
+        ("arn:aws:lambda:eu-west-1:123456789012:function:conduit-prod-listTags:Live", "listTags"),
         ("123456789012:function:conduit-prod-getArticle:7", "getArticle"),
         ("conduit-prod-getArticle:Live", "getArticle"),
     ],
@@ -81,9 +81,9 @@ def test_functions_are_found_by_name_suffix_or_arn(name: str, logical: str) -> N
     "name",
     [
         "conduit-prod-exportArticles",
-        "conduit-prod-xgetTags",
-        "conduit-prod-getTagsV2",
-        "conduit-prod-gettags",
+        "conduit-prod-xlistTags",
+        "conduit-prod-listTagsV2",
+        "conduit-prod-listtags",
         "conduit-prod-newsfeed",
         "arn:aws:lambda:eu-west-1:123456789012:function:conduit-prod-migrate",
         "",
@@ -118,7 +118,7 @@ def test_the_monolith_checks_tags_articles_and_a_missing_article() -> None:
 @pytest.mark.parametrize(
     ("logical", "route_key", "path", "status"),
     [
-        ("getTags", "GET /api/tags", "/api/tags", 200),
+        ("listTags", "GET /api/tags", "/api/tags", 200),
         ("listArticles", "GET /api/articles", "/api/articles", 200),
         ("getFeed", "GET /api/articles/feed", "/api/articles/feed", 401),
         ("getArticle", "GET /api/articles/{slug}", f"/api/articles/{MISSING_SLUG}", 404),
@@ -173,7 +173,7 @@ def test_http_events_carry_the_path_parameters_of_their_route() -> None:
 
 
 def test_stamped_events_get_a_fresh_request_id() -> None:
-    original = SMOKE_CHECKS["getTags"][0].event
+    original = SMOKE_CHECKS["listTags"][0].event
     first, second = stamped(original), stamped(original)
     assert first["requestContext"]["requestId"] != second["requestContext"]["requestId"]
     assert original["requestContext"]["requestId"] == "smoke-test"
@@ -245,11 +245,9 @@ def test_a_check_fails_when_the_monolith_answers_otherwise(app: Flask) -> None:
 
 # The dedicated functions being peeled (app/functions/<module>.py), by logical name.
 DEDICATED = {
-    "getTags": "list_tags",
     "listTags": "list_tags",
     "listArticles": "list_articles",
     "getFeed": "feed",
-    "feed": "feed",
     "getArticle": "get_article",
     "listComments": "list_comments",
     "getProfile": "get_profile",

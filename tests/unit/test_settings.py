@@ -114,3 +114,25 @@ def test_reads_the_process_environment_by_default(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("DATABASE_URL", "sqlite:///x.db")
     with pytest.raises(ConfigError, match=r"JWT_SECRET.* is required when APP_ENV=staging"):
         Settings.from_env()
+
+
+def test_a_secret_given_by_name_is_fetched_on_first_use_only_once() -> None:
+    fetched: list[str] = []
+
+    def fetch(name: str) -> str:
+        fetched.append(name)
+        return SECRET
+
+    env = {k: v for k, v in DEPLOYED.items() if k != "JWT_SECRET"}
+    settings = Settings.from_env(env | {"JWT_SECRET_ID": "conduit/prod/jwt"}, fetch_secret=fetch)
+    assert fetched == []  # reading settings at start fetches nothing
+    assert settings.jwt_secret == SECRET
+    assert settings.jwt_secret == SECRET
+    assert fetched == ["conduit/prod/jwt"]
+
+
+def test_a_fetched_secret_that_is_too_short_is_refused_when_used() -> None:
+    env = {k: v for k, v in DEPLOYED.items() if k != "JWT_SECRET"}
+    settings = Settings.from_env(env | {"JWT_SECRET_ID": "weak"}, fetch_secret=lambda _: "short")
+    with pytest.raises(ConfigError, match="JWT_SECRET_ID"):
+        _ = settings.jwt_secret
