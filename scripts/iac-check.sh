@@ -54,17 +54,7 @@ uri = resources.get(integration_id, {}).get("Properties", {}).get("IntegrationUr
 if '{"Ref": "MonolithLambdaFunctionAliasLive"}' not in json.dumps(uri):
     problems.append(f"$default route integration does not target monolith:Live: {uri}")
 
-# Reserved concurrency of the functions that hold a DB connection fits the proxy's budget.
-group = resources["ConduitDbProxyTargetGroup"]
-budget = group["Metadata"]["ConnectionBudget"]
-allowed = budget["InstanceMaxConnections"] * budget["MaxConnectionsPercent"] // 100
-reserved = sum(
-    r["Properties"].get("ReservedConcurrentExecutions", 0)
-    for r in resources.values()
-    if r["Type"] == "AWS::Lambda::Function" and "VpcConfig" in r["Properties"]
-)
-if reserved > allowed:
-    problems.append(f"reserved concurrency {reserved} exceeds the proxy's {allowed} connections")
+# The connection budget is checked by scripts/migration_status.py (make migration-status).
 
 for name, r in resources.items():
     props = r.get("Properties", {})
@@ -77,7 +67,7 @@ for name, r in resources.items():
 
 for p in problems:
     print(f"topology: {p}")
-print(f"topology: {len(problems)} problem(s); reserved concurrency {reserved} of {allowed}")
+print(f"topology: {len(problems)} problem(s)")
 sys.exit(1 if problems else 0)
 PY
 done
