@@ -4,6 +4,7 @@ topology of serverless.yml, with its routes and handlers, on a fresh database.""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -48,3 +49,8 @@ def test_realworld_suite_passes_through_serverless_offline(
     assert result.failures == []
     assert result.failed == 0
     assert result.assertions >= REALWORLD_ASSERTIONS
+    # The suite went through the routes of serverless.yml: peeled routes to their
+    # functions, the pinned one to its own alias, everything else to the monolith.
+    served = set(re.findall(r"\(λ: (\w+)\) RequestId", (tmp_path / "offline.log").read_text()))
+    assert {"monolith", "listTags", "listArticles", "getFeed", "getArticle", "listComments",
+            "getProfile", "getCurrentUser"} <= served, served  # fmt: skip
