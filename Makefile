@@ -54,6 +54,11 @@ iac-check: deps
 migration-status: $(STAMPS)/venv
 	$(BIN)/python scripts/migration_status.py
 
+## make bench: cold start and warm time of each peeled route, function vs monolith vs floor,
+## measured on the packaged zip in a read-only folder; prints a table, writes bench/results.json.
+bench: deps
+	$(BIN)/python bench/run.py
+
 ## make test: lint, types and every test, on SQLite and on MariaDB (started if it is down).
 test: deps
 	bash scripts/ensure-mariadb.sh

@@ -50,7 +50,7 @@ AUTHOR = "author0"
 
 # route, the function that took it over, its module, and the request sent.
 ROUTES = [
-    ("GET /api/tags", "getTags", "app.functions.list_tags", ("/api/tags", None, False)),
+    ("GET /api/tags", "listTags", "app.functions.list_tags", ("/api/tags", None, False)),
     ("GET /api/articles", "listArticles", "app.functions.list_articles",
      ("/api/articles", {"limit": "20"}, False)),
     ("GET /api/articles/feed", "getFeed", "app.functions.feed",
@@ -257,12 +257,18 @@ def main(argv: list[str] | None = None) -> int:
         "DATABASE_URL": url,
         "JWT_SECRET": JWT_SECRET,
         "AWS_LAMBDA_FUNCTION_NAME": "bench",
+        # Lambda sets this; Powertools' Tracer reads it to know it runs on Lambda.
+        "LAMBDA_TASK_ROOT": str(task),
         "AWS_REGION": "eu-west-1",
         "POWERTOOLS_SERVICE_NAME": "conduit",
         "POWERTOOLS_METRICS_NAMESPACE": "Conduit",
         # No X-Ray daemon here; the monolith carries no tracer either.
         "POWERTOOLS_TRACE_DISABLED": "true",
         "LOG_LEVEL": "INFO",
+        # Deployed stages require the export settings; nothing here talks to AWS.
+        "EXPORTS_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/bench",
+        "EXPORTS_BUCKET": "bench-exports",
+        "EXPORTS_KMS_KEY_ID": "alias/bench",
     }
 
     records = []
