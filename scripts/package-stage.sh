@@ -19,6 +19,7 @@ for path in serverless.yml package.json requirements.txt alembic.ini app legacy 
 done
 find "$copy" -name __pycache__ -type d -prune -exec rm -rf {} +
 ln -s "$root/node_modules" "$copy/node_modules"
+ln -s "$root/.venv" "$copy/.venv"
 
 # serverless-wsgi builds the requirements with the first python3.11 on PATH, which must
 # import virtualenv: the project venv's.
