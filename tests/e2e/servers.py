@@ -119,3 +119,14 @@ def run_realworld_suite(api_url: str, report: Path) -> NewmanRun:
         requests=stats["stats"]["requests"]["total"],
         failures=failures,
     )
+
+
+def assert_conforms(result: NewmanRun, label: str) -> None:
+    """The verdict on a run of the public suite: every assertion ran, none failed."""
+    print(
+        f"newman {label}: {result.assertions} assertions, {result.failed} failed, "
+        f"{result.requests} requests"
+    )
+    assert result.failures == []
+    assert result.failed == 0
+    assert result.assertions >= REALWORLD_ASSERTIONS
