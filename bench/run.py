@@ -240,14 +240,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cold-runs", type=int, default=10)
     parser.add_argument("--warm", type=int, default=1000)
+    parser.add_argument("--adapter-invocations", type=int, default=1000)
     parser.add_argument("--stage", default="dev")
-    parser.add_argument("--no-package", action="store_true", help="reuse bench/work/package")
+    parser.add_argument("--zip", type=Path, help="measure this packaged zip instead of packaging")
+    parser.add_argument("--output-dir", type=Path, default=ROOT / "bench")
     args = parser.parse_args(argv)
 
     WORK.mkdir(parents=True, exist_ok=True)
-    archive = WORK / "package" / "conduit.zip"
-    if not args.no_package or not archive.exists():
-        archive = package(args.stage)
+    archive = args.zip or package(args.stage)
     task = unpack(archive)
     url = seed(WORK / "bench.db")
     token = TokenIssuer(JWT_SECRET, 3600).issue(1)
@@ -305,11 +305,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"measured {route}", file=sys.stderr)
 
-    adapter = adapter_comparison(max(args.warm, 1000))
-    (ROOT / "bench" / "results.json").write_text(
+    adapter = adapter_comparison(args.adapter_invocations)
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    (args.output_dir / "results.json").write_text(
         json.dumps([asdict(r) for r in records], indent=2) + "\n"
     )
-    (ROOT / "bench" / "adapter.json").write_text(json.dumps(adapter, indent=2) + "\n")
+    (args.output_dir / "adapter.json").write_text(json.dumps(adapter, indent=2) + "\n")
     print_table(records, adapter, args)
     return 0
 
@@ -347,7 +348,7 @@ def print_table(records: list[Record], adapter: dict[str, float], args: Any) -> 
         "monolith's (ok/MISS in that order)"
     )
     print(
-        f"adapter alone (median of {max(args.warm, 1000)}): serverless-wsgi "
+        f"adapter alone (median of {args.adapter_invocations}): serverless-wsgi "
         f"{adapter['serverless_wsgi_us']:.0f} us, apig-wsgi {adapter['apig_wsgi_us']:.0f} us "
         "per event -> Flask response"
     )
