@@ -191,49 +191,30 @@ def _articles_page(route: str | None) -> SmokeCheck:
     )
 
 
+def _refused(name: str, path: str, status: int, route: str | None) -> SmokeCheck:
+    """A request the code must turn down with `status` and the spec's error body."""
+    return SmokeCheck(name, http_event("GET", path, route=route), status, error_shape)
+
+
 def _feed_without_token(route: str | None) -> SmokeCheck:
-    return SmokeCheck(
-        "feed without a token",
-        http_event("GET", "/api/articles/feed", route=route),
-        401,
-        error_shape,
-    )
+    return _refused("feed without a token", "/api/articles/feed", 401, route)
 
 
 def _missing_article(route: str | None) -> SmokeCheck:
-    return SmokeCheck(
-        "unknown article",
-        http_event("GET", f"/api/articles/{MISSING_SLUG}", route=route),
-        404,
-        error_shape,
-    )
+    return _refused("unknown article", f"/api/articles/{MISSING_SLUG}", 404, route)
 
 
 def _missing_article_comments(route: str | None) -> SmokeCheck:
-    return SmokeCheck(
-        "comments of an unknown article",
-        http_event("GET", f"/api/articles/{MISSING_SLUG}/comments", route=route),
-        404,
-        error_shape,
-    )
+    path = f"/api/articles/{MISSING_SLUG}/comments"
+    return _refused("comments of an unknown article", path, 404, route)
 
 
 def _missing_profile(route: str | None) -> SmokeCheck:
-    return SmokeCheck(
-        "unknown profile",
-        http_event("GET", f"/api/profiles/{MISSING_USERNAME}", route=route),
-        404,
-        error_shape,
-    )
+    return _refused("unknown profile", f"/api/profiles/{MISSING_USERNAME}", 404, route)
 
 
 def _current_user_without_token(route: str | None) -> SmokeCheck:
-    return SmokeCheck(
-        "current user without a token",
-        http_event("GET", "/api/user", route=route),
-        401,
-        error_shape,
-    )
+    return _refused("current user without a token", "/api/user", 401, route)
 
 
 # Keyed by the function's logical name in serverless.yml. The route given to each check is
