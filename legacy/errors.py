@@ -5,27 +5,16 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from app.core.errors import DomainError
-from app.platform.http import (
-    CORS_HEADERS,
-    UNAVAILABLE_MESSAGE,
-    error_payload,
-    is_database_unavailable,
-    status_for,
-)
-from app.platform.observability import bind_invocation, logger
+from app.platform.http import CORS_HEADERS, NOT_FOUND_MESSAGE, error_answer, error_payload
+from app.platform.observability import bind_invocation
 
 from .context import respond
 
 _HTTP_MESSAGES = {
-    404: "resource not found",
+    404: NOT_FOUND_MESSAGE,
     405: "method not allowed",
     413: "request body is too large",
 }
-
-
-def _domain_error(error: DomainError) -> Response:
-    return respond(error_payload(*error.messages), status_for(error))
 
 
 def _http_error(error: HTTPException) -> Response:
@@ -37,14 +26,11 @@ def _http_error(error: HTTPException) -> Response:
     return response
 
 
-def _unexpected_error(error: Exception) -> Response:
-    if is_database_unavailable(error):
-        logger.warning("database unavailable", error=str(error))
-        response = respond(error_payload(UNAVAILABLE_MESSAGE), 503)
-        response.headers["Retry-After"] = "1"
-        return response
-    logger.exception("unhandled error", method=request.method, path=request.path)
-    return respond(error_payload("internal server error"), 500)
+def _error(error: Exception) -> Response:
+    answer = error_answer(error, method=request.method, path=request.path)
+    response = respond(answer.payload, answer.status)
+    response.headers.update(answer.headers)
+    return response
 
 
 def _before_request() -> Response | None:
@@ -64,8 +50,9 @@ def _add_cors(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(DomainError, _domain_error)
+    # Werkzeug's own errors (404, 405, 413) first; everything else, domain errors
+    # included, through the shared mapping.
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(Exception, _unexpected_error)
+    app.register_error_handler(Exception, _error)
     app.before_request(_before_request)
     app.after_request(_add_cors)

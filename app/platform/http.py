@@ -5,6 +5,7 @@ One definition here is what keeps both web layers answering byte for byte alike.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
@@ -17,6 +18,7 @@ from app.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from app.platform.observability import logger
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
@@ -35,6 +37,7 @@ _STATUS_BY_ERROR: dict[type[DomainError], int] = {
 }
 
 UNAVAILABLE_MESSAGE = "the service is temporarily unavailable, please retry"
+NOT_FOUND_MESSAGE = "resource not found"
 
 
 def dumps(payload: Any) -> str:
@@ -58,6 +61,28 @@ def is_database_unavailable(error: BaseException) -> bool:
     return isinstance(
         error, OperationalError | InterfaceError | DisconnectionError | PoolTimeoutError
     )
+
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """What a web layer sends back for an exception raised while serving a request."""
+
+    status: int
+    payload: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def error_answer(error: Exception, *, method: str, path: str) -> ErrorAnswer:
+    """The answer to `error`, logged the same way by the monolith and every function:
+    a domain error maps to its status; a database that cannot be reached is a 503 the
+    client may retry; anything else is a 500 whose details stay in the logs."""
+    if isinstance(error, DomainError):
+        return ErrorAnswer(status_for(error), error_payload(*error.messages))
+    if is_database_unavailable(error):
+        logger.warning("database unavailable", error=str(error))
+        return ErrorAnswer(503, error_payload(UNAVAILABLE_MESSAGE), {"Retry-After": "1"})
+    logger.exception("unhandled error", method=method, path=path)
+    return ErrorAnswer(500, error_payload("internal server error"))
 
 
 def parse_json_body(raw: bytes | str | None) -> Any:

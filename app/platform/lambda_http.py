@@ -26,20 +26,19 @@ from aws_lambda_powertools.tracing import Tracer
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from sqlalchemy.orm import Session
 
-from app.core.errors import AuthenticationRequired, DomainError
+from app.core.errors import AuthenticationRequired
 from app.core.validation import Page, parse_page
 from app.platform.db import Database
 from app.platform.http import (
     CORS_HEADERS,
     JSON_CONTENT_TYPE,
-    UNAVAILABLE_MESSAGE,
+    NOT_FOUND_MESSAGE,
     bearer_token,
     dumps,
+    error_answer,
     error_payload,
-    is_database_unavailable,
-    status_for,
 )
-from app.platform.observability import bind_invocation, logger
+from app.platform.observability import bind_invocation
 from app.platform.settings import Settings
 
 if TYPE_CHECKING:
@@ -163,20 +162,17 @@ def http_resolver() -> HttpApiResolver:
 
     @app.not_found
     def not_found(_error: Exception) -> Response[str]:
-        return json_response(error_payload("resource not found"), 404)
+        return json_response(error_payload(NOT_FOUND_MESSAGE), 404)
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def failed(error: Exception) -> Response[str]:
-        if isinstance(error, DomainError):
-            return json_response(error_payload(*error.messages), status_for(error))
-        metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
-        if is_database_unavailable(error):
-            logger.warning("database unavailable", error=str(error))
-            metrics.add_metric(name="DatabaseUnavailable", unit=MetricUnit.Count, value=1)
-            return json_response(error_payload(UNAVAILABLE_MESSAGE), 503, {"Retry-After": "1"})
         event = app.current_event
-        logger.exception("unhandled error", method=event.http_method, path=event.path)
-        return json_response(error_payload("internal server error"), 500)
+        answer = error_answer(error, method=event.http_method, path=event.path)
+        if answer.status >= 500:
+            metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
+        if answer.status == 503:
+            metrics.add_metric(name="DatabaseUnavailable", unit=MetricUnit.Count, value=1)
+        return json_response(answer.payload, answer.status, answer.headers)
 
     app.use(middlewares=[observe])
     return app
