@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from app.core.models import Article, Comment, User
+
+
+def to_json(value: Any) -> str:
+    """The one JSON encoding of every answer and document: compact, UTF-8 as is."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def timestamp(moment: datetime) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from app.core import shapes
 from app.core.errors import (
     AuthenticationRequired,
     DomainError,
@@ -40,8 +41,7 @@ UNAVAILABLE_MESSAGE = "the service is temporarily unavailable, please retry"
 NOT_FOUND_MESSAGE = "resource not found"
 
 
-def dumps(payload: Any) -> str:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+dumps = shapes.to_json
 
 
 def error_payload(*messages: str) -> dict[str, Any]:

@@ -15,7 +15,6 @@ redriven from the dead-letter queue.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -37,7 +36,7 @@ from app.core.models import (
     follows,
     utcnow,
 )
-from app.core.shapes import timestamp
+from app.core.shapes import timestamp, to_json
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 # Version of the document's layout; bump when a field changes meaning or goes away.
@@ -174,10 +173,6 @@ def reopen(session: Session, export_id: str) -> bool:
 # -- the document --------------------------------------------------------------------------
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
 def export_document(
     session: Session, user_id: int, *, batch_size: int = DEFAULT_BATCH_SIZE
 ) -> Iterator[str]:
@@ -208,8 +203,8 @@ def _document(
     session: Session, user_id: int, profile: dict[str, Any], batch_size: int
 ) -> Iterator[str]:
     yield (
-        f'{{"formatVersion":{FORMAT_VERSION},"generatedAt":{_dumps(timestamp(utcnow()))},'
-        f'"profile":{_dumps(profile)}'
+        f'{{"formatVersion":{FORMAT_VERSION},"generatedAt":{to_json(timestamp(utcnow()))},'
+        f'"profile":{to_json(profile)}'
     )
     sections = (
         ("articles", _articles),
@@ -224,7 +219,7 @@ def _document(
         separator = ""
         for batch in batches(session, user_id, batch_size):
             for item in batch:
-                piece = separator + _dumps(item)
+                piece = separator + to_json(item)
                 separator = ","
                 pieces.append(piece)
                 size += len(piece)
