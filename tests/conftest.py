@@ -108,10 +108,14 @@ def app(_monolith: Flask, database: Database) -> Iterator[Flask]:
     """The monolith, serving this test's rolled-back database."""
     shared = _monolith.extensions["conduit"]
     _monolith.extensions["conduit"] = dataclasses.replace(shared, database=database)
+    # Derived from the database and cached on first use (legacy/exports.py): never carry
+    # one over from another test's connection.
+    _monolith.extensions.pop("conduit_exports", None)
     try:
         yield _monolith
     finally:
         _monolith.extensions["conduit"] = shared
+        _monolith.extensions.pop("conduit_exports", None)
 
 
 @pytest.fixture
