@@ -469,7 +469,7 @@ def wiring_report(registry: Registry, root: Path = ROOT) -> Report:
                     f"{name}: {path.relative_to(root)} still has the scaffold's placeholder: "
                     "write the service call"
                 )
-        if function.state is State.SHADOW:
+        if function.entry.get("shadow"):
             if function.handler != MONOLITH_HANDLER or len(function.routes) != 1:
                 report.errors.append(
                     f"{name}: a shadow belongs to a pinned function with one route "
