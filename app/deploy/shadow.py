@@ -74,7 +74,7 @@ class Sampler:
         return True
 
 
-def lambda_client(endpoint: str | None) -> Any:
+def lambda_client(endpoint: str | None, region: str | None) -> Any:
     """A Lambda client with short timeouts and no retries; unsigned when `endpoint` is
     serverless-offline's (it checks no signature, and there are no credentials)."""
     import boto3
@@ -90,7 +90,7 @@ def lambda_client(endpoint: str | None) -> Any:
     return boto3.client(
         "lambda",
         endpoint_url=endpoint or None,
-        region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
+        region_name=region,
         config=config,
     )
 
@@ -104,7 +104,8 @@ def sampler_from_env(environ: Mapping[str, str] = os.environ) -> Sampler:
         raise ValueError("SHADOW_SAMPLE_RATE is set but SHADOW_COMPARATOR is not")
     endpoint = environ.get("SHADOW_LAMBDA_ENDPOINT") or None
     # Made at init, not on the first sampled request: the client costs tens of ms to build.
-    client = lambda_client(endpoint) if rate > 0 else None
+    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+    client = lambda_client(endpoint, region) if rate > 0 else None
     return Sampler(comparator, rate, client)
 
 
