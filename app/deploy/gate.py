@@ -108,7 +108,8 @@ def shadow_record(
     cloudwatch: Any, settings: GateSettings, route: str, now: datetime | None = None
 ) -> ShadowRecord:
     """The route's comparisons and persisting mismatches over the window."""
-    end = now or datetime.now(UTC)
+    # Up to the end of the current minute, so that a sample published seconds ago counts.
+    end = (now or datetime.now(UTC)) + timedelta(minutes=1)
     start = end - timedelta(minutes=settings.window_minutes)
     totals = {}
     for metric in (COMPARED, MISMATCHED):
