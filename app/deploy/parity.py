@@ -41,7 +41,9 @@ EXCERPT_CHARS = 80
 MAX_DIFFERENCES = 20
 
 # Keys whose values never reach a log line, whatever they hold.
-SECRET_KEYS = frozenset({"token", "password", "password_hash", "passwordhash", "authorization"})
+SECRET_KEYS = frozenset(
+    {"token", "password", "password_hash", "passwordhash", "authorization", "email"}
+)
 _EMAIL = re.compile(r"[^\s@\"']+@[^\s@\"']+\.[^\s@\"']+")
 # A JWT (three base64url parts) or a password hash (argon2, bcrypt, pbkdf2, scrypt).
 _JWT = re.compile(r"\beyJ[\w-]*\.[\w-]+\.[\w-]*")
