@@ -219,6 +219,9 @@ class DedicatedFunctions {
           SHADOW_HANDLER: fn.shadow,
           SHADOW_ROUTE: routes[0],
           SHADOW_METRICS_NAMESPACE: settings.metricsNamespace,
+          // The new handler's own metrics (Requests, ColdStart, ...) land apart from the
+          // route's real traffic.
+          POWERTOOLS_METRICS_NAMESPACE: `${settings.metricsNamespace}/Shadow`,
         },
         events: [],
       };

@@ -18,7 +18,9 @@ differing JSON paths and redacted excerpts of both values. The request itself (i
 token) is never logged.
 
 Environment (set by scripts/serverless-dedicated-functions.js): SHADOW_HANDLER (the new
-handler, `app/functions/<module>.handler`), SHADOW_ROUTE, SHADOW_METRICS_NAMESPACE.
+handler, `app/functions/<module>.handler`), SHADOW_ROUTE, SHADOW_METRICS_NAMESPACE; and
+POWERTOOLS_METRICS_NAMESPACE of its own, so that the new handler's metrics (Requests,
+ColdStart) are not counted as the route's traffic.
 
 Connections: the new handler's runtime holds one pooled connection; the monolith, loaded
 on the first disagreement only, holds its own. scripts/migration_status.py counts two per
@@ -146,6 +148,12 @@ def load_handler(spec: str) -> Handler:
 @functools.cache
 def candidate() -> Handler:
     return load_handler(os.environ["SHADOW_HANDLER"])
+
+
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and os.environ.get("SHADOW_HANDLER"):
+    # The new code is imported at init, as its own function would; the monolith is loaded
+    # on the first disagreement only.
+    candidate()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -118,6 +118,9 @@ def monolith() -> Handler:
 
 
 sampler = sampler_from_env()
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    # In a Lambda runtime, load the monolith at init, as serverless-wsgi's handler does.
+    monolith()
 
 
 def handler(event: dict[str, Any], context: Any) -> Any:

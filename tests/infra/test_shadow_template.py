@@ -62,6 +62,8 @@ def test_the_comparator_runs_the_new_handler_without_retries(
     variables = props["Environment"]["Variables"]
     assert variables["SHADOW_HANDLER"] == shadowed.entry["shadow"]
     assert variables["SHADOW_ROUTE"] == shadowed.route.key
+    assert variables["SHADOW_METRICS_NAMESPACE"] == SETTINGS["metricsNamespace"]
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] != SETTINGS["metricsNamespace"]
     concurrency = SETTINGS["comparator"]["concurrency"]
     assert props["ReservedConcurrentExecutions"] == concurrency.get(stage, concurrency["default"])
     assert props["VpcConfig"]["SubnetIds"]
