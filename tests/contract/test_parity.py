@@ -103,6 +103,7 @@ AUTH_OF = {
     "get_article": "optional",
     "list_comments": "optional",
     "get_profile": "optional",
+    "get_current_user": "required",
 }
 
 
@@ -123,6 +124,7 @@ HAPPY_PATHS = {
     "get_article": "/api/articles/{dragon}",
     "list_comments": "/api/articles/{dragon}/comments",
     "get_profile": "/api/profiles/jake",
+    "get_current_user": "/api/user",
 }
 
 AUTH_CASES = [
