@@ -53,6 +53,8 @@ AUTHS: dict[str, Auth] = {
     "basic-scheme": lambda world: "Basic dXNlcjpwYXNz",
     "scheme-only": lambda world: "Token",
     "token-and-extra": lambda world: f"Token {world.token('jake')} extra",
+    "huge-subject": lambda world: "Token " + make_token("9" * 30),
+    "superscript-subject": lambda world: "Token " + make_token("²"),
 }
 ANONYMOUS = {"anonymous", "blank-header"}
 VALID = {"jake", "jane-bearer", "alice-lowercase-scheme"}
@@ -137,7 +139,9 @@ LIST_QUERIES = [
     ("limit-decimal", "limit=1.5", 422),
     ("limit-exponent", "limit=1e3", 422),
     ("limit-double-sign", "limit=--5", 422),
-    ("limit-huge", "limit=99999999999999999999", 422),
+    ("limit-huge-is-clamped", "limit=99999999999999999999", 200),
+    ("offset-far-past-end", "offset=1000000000000", 200),
+    ("offset-beyond-the-database", "offset=99999999999999999999", 422),
     ("limit-arabic-digit", "limit=%D9%A3", 422),
     ("offset-negative", "offset=-1", 422),
     ("both-invalid", "limit=abc&offset=-2", 422),
