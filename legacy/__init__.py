@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
@@ -15,8 +16,26 @@ from app.platform.settings import Settings
 from . import articles, comments, errors, exports, profiles, tags, users
 from .context import Conduit
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+DEFAULT_STAGE_ROOT = "/$default"
 # Requests larger than this are refused with 413 before any JSON is parsed.
 MAX_REQUEST_BYTES = 1024 * 1024
+
+
+def served_at_root(wsgi_app: WSGIApplication) -> WSGIApplication:
+    """API Gateway serves an HTTP API's `$default` stage at the root of its domain, but
+    serverless-wsgi makes the stage name the WSGI SCRIPT_NAME whenever the Host is an
+    amazonaws.com one: every URL Flask built (url_for) would start with a dead
+    `/$default`. Serve such requests at the root."""
+
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("SCRIPT_NAME") == DEFAULT_STAGE_ROOT:
+            environ["SCRIPT_NAME"] = ""
+        return wsgi_app(environ, start_response)
+
+    return app
 
 
 def create_app(
@@ -26,6 +45,7 @@ def create_app(
     `database` lets a caller hand in an existing Database (tests, Lambda)."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    app.wsgi_app = served_at_root(app.wsgi_app)  # type: ignore[method-assign,assignment]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     env = dict(test_config or {})

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.exc import OperationalError
 
@@ -14,6 +15,7 @@ from app.core.services import tags
 from app.platform.db import Database
 from tests.api.helpers import JSON_CONTENT_TYPE, assert_error, count_rows
 from tests.conftest import Actions
+from tests.lambda_support import http_event, invoke, response_json
 
 CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -52,6 +54,35 @@ def test_unknown_route_is_404(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     assert assert_error(response, 404) == ["resource not found"]
     assert_cors(response)
+
+
+DOUBLE_SLASHES = [
+    "/api//tags",
+    "//api/tags",
+    "/api/articles//how-to-train-your-dragon",
+    "/api/articles/how-to-train-your-dragon//comments",
+    "/api/profiles//jake",
+]
+
+
+@pytest.mark.parametrize("path", DOUBLE_SLASHES)
+def test_a_path_with_an_empty_segment_is_404_not_a_redirect(
+    client: FlaskClient, headers: dict[str, str], path: str
+) -> None:
+    response = client.get(path, headers=headers)
+    assert assert_error(response, 404) == ["resource not found"]
+    assert "Location" not in response.headers
+    assert_cors(response)
+
+
+@pytest.mark.parametrize("path", DOUBLE_SLASHES)
+def test_a_path_with_an_empty_segment_is_404_on_lambda(
+    app: Flask, headers: dict[str, str], path: str
+) -> None:
+    response = invoke(app, http_event("GET", path, headers=headers))
+    assert response["statusCode"] == 404, response
+    assert {name.lower() for name in response["headers"]}.isdisjoint({"location"})
+    assert response_json(response) == {"errors": {"body": ["resource not found"]}}
 
 
 @pytest.mark.parametrize(
