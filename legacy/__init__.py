@@ -6,11 +6,13 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+from flask import Flask, request
+from flask.typing import ResponseReturnValue
 
 from app.core.passwords import Passwords
 from app.core.tokens import TokenIssuer
 from app.platform.db import Database
+from app.platform.read_retry import retry_read
 from app.platform.settings import Settings
 
 from . import articles, comments, errors, exports, profiles, tags, users
@@ -22,6 +24,19 @@ if TYPE_CHECKING:
 DEFAULT_STAGE_ROOT = "/$default"
 # Requests larger than this are refused with 413 before any JSON is parsed.
 MAX_REQUEST_BYTES = 1024 * 1024
+
+
+class Monolith(Flask):
+    """Flask, with a second attempt for a read whose database connection was lost."""
+
+    def dispatch_request(self) -> ResponseReturnValue:
+        # On Lambda, serverless-wsgi hands over the invocation's context: its remaining
+        # time bounds the retry. Under `flask run` nothing does.
+        context = request.environ.get("serverless.context")
+        remaining = None
+        if context is not None:
+            remaining = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731
+        return retry_read(request.method, super().dispatch_request, remaining_seconds=remaining)
 
 
 def served_at_root(wsgi_app: WSGIApplication) -> WSGIApplication:
@@ -43,7 +58,7 @@ def create_app(
 ) -> Flask:
     """Build the monolith. `test_config` overrides environment settings (tests);
     `database` lets a caller hand in an existing Database (tests, Lambda)."""
-    app = Flask(__name__)
+    app = Monolith(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.wsgi_app = served_at_root(app.wsgi_app)  # type: ignore[method-assign,assignment]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
