@@ -28,6 +28,12 @@ MYSQL_POOL_RECYCLE_SECONDS = 600
 # A request fails fast with 503 rather than hanging when the database is unreachable.
 MYSQL_CONNECT_TIMEOUT_SECONDS = 3
 MYSQL_READ_TIMEOUT_SECONDS = 20
+# The liveness check of a pooled connection before it is handed out. A live server
+# answers a ping in milliseconds; one that does not within this time is treated as gone
+# and the connection is replaced, instead of waiting out the query read timeout. A
+# request that finds its connection silent thus waits at most this plus the connect
+# timeout before it is served or answered 503.
+MYSQL_PING_TIMEOUT_SECONDS = 1.5
 
 # One connection per Lambda execution environment: it serves one request at a time,
 # so a second connection would only ever sit idle holding a proxy slot.
@@ -72,6 +78,25 @@ def _restore_io_timeouts(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection._read_timeout, dbapi_connection._write_timeout = timeouts
 
 
+def _bound_pre_ping(dbapi_connection: Any, record: Any) -> None:
+    # On check-in: the next I/O on this connection is the pool's pre-ping at the next
+    # checkout, so bound it by the ping timeout. _unbind_pre_ping restores the query
+    # timeouts once the connection has been handed out.
+    if dbapi_connection is None:  # invalidated: it will not be pinged
+        return
+    record.info["query_timeouts"] = (
+        dbapi_connection._read_timeout,
+        dbapi_connection._write_timeout,
+    )
+    dbapi_connection._read_timeout = dbapi_connection._write_timeout = MYSQL_PING_TIMEOUT_SECONDS
+
+
+def _unbind_pre_ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    timeouts = record.info.pop("query_timeouts", None)
+    if timeouts is not None:
+        dbapi_connection._read_timeout, dbapi_connection._write_timeout = timeouts
+
+
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take it
     # over (BEGIN is emitted in _begin_sqlite_transaction) and turn foreign keys on.
@@ -98,6 +123,8 @@ def create_db_engine(url: str, **overrides: Any) -> Engine:
     if parsed.get_backend_name() == "mysql" and parsed.get_driver_name() == "pymysql":
         event.listen(engine, "do_connect", _bound_mysql_handshake)
         event.listen(engine, "connect", _restore_io_timeouts)
+        event.listen(engine, "checkin", _bound_pre_ping)
+        event.listen(engine, "checkout", _unbind_pre_ping)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _configure_sqlite_connection)
         event.listen(engine, "begin", _begin_sqlite_transaction)
