@@ -106,8 +106,17 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Execution option set on the connection of a unit of work that writes.
+WRITES = "conduit_writes"
+
+
 def _begin_sqlite_transaction(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A deferred transaction that reads and then writes cannot upgrade its lock while
+    # another holds it: SQLite fails it at once with "database is locked", whatever the
+    # busy timeout. A writing transaction takes the write lock as it begins (waiting up
+    # to the busy timeout for it); reads stay deferred and run alongside.
+    writes = connection.get_execution_options().get(WRITES, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def create_db_engine(url: str, **overrides: Any) -> Engine:
@@ -176,8 +185,10 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session in a transaction: committed on success, rolled back on error, closed."""
+        """A session in a transaction: committed on success, rolled back on error, closed.
+        It is the unit of work that writes: on SQLite it takes the write lock at BEGIN."""
         with self.sessions.begin() as session:
+            session.connection(execution_options={WRITES: True})
             yield session
 
     @contextmanager
