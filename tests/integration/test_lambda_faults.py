@@ -33,10 +33,9 @@ from app.platform.db import (
     Database,
 )
 from app.platform.rds_iam import TOKEN_LIFETIME_SECONDS, TOKEN_REUSE_SECONDS, IamAuthToken
-from app.platform.schema import upgrade
 from app.platform.settings import Settings
 from legacy import create_app
-from tests.conftest import TEST_CONFIG, mysql_server_url
+from tests.conftest import TEST_CONFIG
 from tests.lambda_support import (
     ForwarderMode,
     LambdaContext,
@@ -65,27 +64,6 @@ def on_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)
     for name in ("DATABASE_URL", "DB_HOST", "DB_NAME", "DB_USER", "DB_IAM_AUTH", "DB_TLS"):
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(scope="module")
-def admin() -> Iterator[Engine]:
-    """Connections to the server with no default database: never counted as the app's."""
-    engine = create_engine(mysql_server_url(), poolclass=NullPool)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def migrated_url(fresh_database_url: Any) -> str:
-    """A fresh, migrated MariaDB database; no connection to it is left open."""
-    url: str = fresh_database_url("mysql")
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            upgrade(connection)
-    finally:
-        engine.dispose()
-    return url
 
 
 @pytest.fixture
