@@ -13,7 +13,6 @@ as parsing the event.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -27,11 +26,6 @@ T = TypeVar("T")
 # Methods whose requests change nothing (RFC 9110 safe methods).
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-# A connection lost this soon after the attempt began was cut, not timed out: an attempt
-# that failed slowly met a database that is not answering, and a second attempt would
-# only double the wait before the 503.
-QUICK_FAILURE_SECONDS = 1.0
-
 # A second attempt must be able to open a connection and read within what is left of
 # the request's time (on Lambda, the invocation's remaining time).
 RETRY_RESERVE_SECONDS = MYSQL_CONNECT_TIMEOUT_SECONDS + 1.0
@@ -43,32 +37,48 @@ def is_lost_connection(error: BaseException) -> bool:
     return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
+def is_timeout(error: BaseException) -> bool:
+    """The driver gave up waiting for the server (a socket timeout underlies the error):
+    the database is not answering, and a second attempt would only double the wait."""
+    seen: set[int] = set()
+    cause: BaseException | None = error.orig if isinstance(error, DBAPIError) else error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, TimeoutError):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def retry_read(
     method: str,
     attempt: Callable[[], T],
     *,
     remaining_seconds: Callable[[], float] | None = None,
 ) -> T:
-    """`attempt()`; for a safe method whose attempt lost its connection quickly, one
-    more `attempt()` if the time left allows. Any other error propagates unchanged.
+    """`attempt()`; for a safe method whose attempt lost its connection (other than to
+    a timeout), one more `attempt()` if the time left allows. Any other error, and the
+    second attempt's, propagates unchanged.
 
     `attempt` must own its sessions (open and close them itself), so that the failed
     attempt has returned its connection to the pool before the second one starts.
     `remaining_seconds`: the time left to answer, when the platform bounds it."""
     if method.upper() not in SAFE_METHODS:
         return attempt()
-    started = time.monotonic()
     try:
         return attempt()
     except Exception as error:
-        failed_after = time.monotonic() - started
-        if not is_lost_connection(error) or failed_after > QUICK_FAILURE_SECONDS:
+        if not is_lost_connection(error):
             raise
-        if remaining_seconds is not None and remaining_seconds() < RETRY_RESERVE_SECONDS:
+        timed_out = is_timeout(error)
+        if timed_out or (
+            remaining_seconds is not None and remaining_seconds() < RETRY_RESERVE_SECONDS
+        ):
+            logger.warning(
+                "database connection lost during a read; not retried",
+                reason="the server did not answer in time" if timed_out else "too little time left",
+                error=str(error),
+            )
             raise
-        logger.warning(
-            "database connection lost during a read; retrying once",
-            error=str(error),
-            failed_after_ms=round(failed_after * 1000, 1),
-        )
+        logger.warning("database connection lost during a read; retrying once", error=str(error))
     return attempt()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
+import pymysql
 import pytest
 from sqlalchemy.exc import OperationalError
 
@@ -25,14 +25,12 @@ def refused_connection() -> OperationalError:
 class Attempts:
     """Fails with the given errors in turn, then answers "ok"; counts its calls."""
 
-    def __init__(self, *errors: Exception, delay: float = 0.0) -> None:
+    def __init__(self, *errors: Exception) -> None:
         self.errors = list(errors)
-        self.delay = delay
         self.calls = 0
 
     def __call__(self) -> str:
         self.calls += 1
-        time.sleep(self.delay)
         if self.errors:
             raise self.errors.pop(0)
         return "ok"
@@ -70,15 +68,29 @@ def test_other_errors_are_not_retried(error: Exception) -> None:
     assert attempts.calls == 1
 
 
-def test_a_connection_lost_after_a_slow_attempt_is_not_retried(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # A slow failure is a database that does not answer: a retry would double the wait.
-    monkeypatch.setattr(read_retry, "QUICK_FAILURE_SECONDS", 0.05)
-    attempts = Attempts(lost_connection(), delay=0.1)
+def timed_out() -> OperationalError:
+    """What PyMySQL raises when the socket times out, as SQLAlchemy wraps it."""
+    try:
+        try:
+            raise TimeoutError("timed out")
+        except TimeoutError as cause:
+            raise pymysql.err.OperationalError(2013, f"Lost connection ({cause})")  # noqa: B904
+    except pymysql.err.OperationalError as driver_error:
+        return OperationalError("SELECT 1", {}, driver_error, False, True)
+
+
+def test_a_connection_lost_to_a_timeout_is_not_retried() -> None:
+    # The server did not answer: a second attempt would only double the wait.
+    attempts = Attempts(timed_out())
     with pytest.raises(OperationalError):
         retry_read("GET", attempts)
     assert attempts.calls == 1
+
+
+def test_a_timeout_is_told_from_a_cut_connection() -> None:
+    assert read_retry.is_timeout(timed_out())
+    assert not read_retry.is_timeout(lost_connection())
+    assert not read_retry.is_timeout(refused_connection())
 
 
 @pytest.mark.parametrize(
