@@ -7,16 +7,21 @@ session and never commit or close it themselves.
 
 from __future__ import annotations
 
+import itertools
 import ssl
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.platform.observability import logger
 from app.platform.rds_iam import IamAuthToken
 
 if TYPE_CHECKING:
@@ -34,6 +39,12 @@ MYSQL_READ_TIMEOUT_SECONDS = 20
 # request that finds its connection silent thus waits at most this plus the connect
 # timeout before it is served or answered 503.
 MYSQL_PING_TIMEOUT_SECONDS = 1.5
+
+# Write receipts (see Database.transaction) are needed for moments; each process deletes
+# older ones, a batch at a time, once every RECEIPT_PRUNE_EVERY writes.
+RECEIPT_TTL = timedelta(hours=1)
+RECEIPT_PRUNE_EVERY = 100
+RECEIPT_PRUNE_BATCH = 1000
 
 # One connection per Lambda execution environment: it serves one request at a time,
 # so a second connection would only ever sit idle holding a proxy slot.
@@ -158,6 +169,41 @@ class Database:
         # becomes a savepoint that the test rolls back afterwards.
         mode = "create_savepoint" if join_savepoint else "conditional_savepoint"
         self.sessions = sessionmaker(bind=bind, expire_on_commit=False, join_transaction_mode=mode)
+        # A COMMIT can only lose its answer over a network connection of our own.
+        self._verifies_commits = isinstance(bind, Engine) and bind.dialect.name in (
+            "mysql",
+            "mariadb",
+        )
+        self._writes = itertools.count(1)
+
+    def _issue_receipt(self, session: Session) -> str:
+        """A new write receipt, inserted in the session's transaction; every
+        RECEIPT_PRUNE_EVERY-th also deletes receipts older than RECEIPT_TTL."""
+        from app.core.models import utcnow, write_receipts
+
+        receipt = uuid.uuid4().hex
+        now = utcnow()
+        session.execute(insert(write_receipts).values(id=receipt, created_at=now))
+        if next(self._writes) % RECEIPT_PRUNE_EVERY == 0:
+            session.execute(
+                delete(write_receipts)
+                .where(write_receipts.c.created_at < now - RECEIPT_TTL)
+                .with_dialect_options(mysql_limit=RECEIPT_PRUNE_BATCH)
+            )
+        return receipt
+
+    def _committed(self, receipt: str) -> bool:
+        """Whether the transaction that inserted `receipt` committed. The locking read
+        waits while that transaction is still finishing on the server."""
+        from app.core.models import write_receipts
+
+        query = (
+            select(write_receipts.c.id)
+            .where(write_receipts.c.id == receipt)
+            .with_for_update(read=True)
+        )
+        with self.sessions() as session:
+            return session.execute(query).first() is not None
 
     @classmethod
     def from_url(cls, url: str, **engine_overrides: Any) -> Database:
@@ -186,10 +232,33 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session in a transaction: committed on success, rolled back on error, closed.
-        It is the unit of work that writes: on SQLite it takes the write lock at BEGIN."""
-        with self.sessions.begin() as session:
-            session.connection(execution_options={WRITES: True})
-            yield session
+
+        It is the unit of work that writes: on SQLite it takes the write lock at BEGIN.
+        Over a network (MySQL) it carries a write receipt, so that when the connection is
+        lost during COMMIT the outcome is known: if the receipt was committed, so was the
+        work, and the unit ends normally; otherwise the error stands and nothing was
+        written. Either way the work is applied at most once."""
+        with self.sessions() as session:
+            unit = session.begin()
+            try:
+                session.connection(execution_options={WRITES: True})
+                receipt = self._issue_receipt(session) if self._verifies_commits else None
+                yield session
+            except BaseException:
+                unit.rollback()
+                raise
+            try:
+                unit.commit()
+            except DBAPIError as error:
+                if receipt is None or not error.connection_invalidated:
+                    raise
+                session.close()  # hands the lost connection back before the check
+                if not self._committed(receipt):
+                    raise
+                logger.warning(
+                    "connection lost during COMMIT; the write receipt shows it was committed",
+                    error=str(error),
+                )
 
     @contextmanager
     def read(self) -> Iterator[Session]:
