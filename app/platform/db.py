@@ -245,8 +245,11 @@ class Database:
                 receipt = self._issue_receipt(session) if self._verifies_commits else None
                 yield session
             except BaseException:
-                unit.rollback()
+                if unit.is_active:
+                    unit.rollback()
                 raise
+            if not unit.is_active:  # the caller rolled back itself: nothing to commit
+                return
             try:
                 unit.commit()
             except DBAPIError as error:
