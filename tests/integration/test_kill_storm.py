@@ -40,7 +40,7 @@ WRITE_EVERY = 4
 # Each environment pauses between invocations. On Lambda every environment has a CPU
 # share of its own; four busy ones on a shared two-core test machine would slow each
 # request many times over, until one attempt and its retry span two KILL rounds.
-PAUSE_SECONDS = 0.02
+PAUSE_SECONDS = 0.05
 STORM_USER = "conduit_storm_{}"
 STORM_PASSWORD = "storm-password"
 WRITE_MARKER = "storm-write-{}-{}"
