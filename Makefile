@@ -22,8 +22,9 @@ $(STAMPS)/venv: requirements.txt requirements-dev.txt pyproject.toml | $(STAMPS)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-# Node: the Serverless toolchain and newman, exactly as locked.
-$(STAMPS)/node: package.json package-lock.json | $(STAMPS)
+# Node: the Serverless toolchain and newman, exactly as locked; npm ci's postinstall
+# applies patches/ (patch-package) to them.
+$(STAMPS)/node: package.json package-lock.json $(wildcard patches/*.patch) | $(STAMPS)
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 

@@ -161,3 +161,18 @@ class Export(Base):
     failure_reason: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+
+
+# A row per unit of work that writes over a network connection, inserted in its own
+# transaction. When the connection is lost during COMMIT the client cannot tell whether
+# the server committed; whether the row exists can (app/platform/db.py). A row is only
+# needed for the moments after its commit: older ones are deleted as writes go on.
+write_receipts = Table(
+    "write_receipts",
+    Base.metadata,
+    Column("id", String(32), primary_key=True),
+    Column("created_at", Timestamp, nullable=False),
+    Index("ix_write_receipts_created_at", "created_at"),
+    mysql_charset=MYSQL_TABLE_OPTIONS["mysql_charset"],
+    mysql_collate=MYSQL_TABLE_OPTIONS["mysql_collate"],
+)

@@ -39,6 +39,7 @@ from app.platform.http import (
     error_payload,
 )
 from app.platform.observability import bind_invocation
+from app.platform.read_retry import retry_read
 from app.platform.settings import Settings
 
 if TYPE_CHECKING:
@@ -158,7 +159,13 @@ def http_resolver() -> HttpApiResolver:
         bind_invocation(event.raw_event, app.lambda_context)
         metrics.add_dimension(name="route", value=event.get("routeKey") or "unknown")
         metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
-        return next_middleware(app)
+        # A read that lost its database connection runs once more, in the time left.
+        context = app.lambda_context
+        return retry_read(
+            event.http_method,
+            lambda: next_middleware(app),
+            remaining_seconds=lambda: context.get_remaining_time_in_millis() / 1000,
+        )
 
     @app.not_found
     def not_found(_error: Exception) -> Response[str]:
