@@ -12,8 +12,11 @@ from app.core import shapes
 from app.core.errors import AuthenticationRequired, ValidationFailed
 from app.core.models import User
 from app.core.passwords import Passwords
+from app.core.services._common import ensure_account
 from app.core.tokens import TokenIssuer
 from app.core.validation import LoginRequest, NewUser
+
+__all__ = ["current_user", "ensure_account", "login", "register", "update_user"]
 
 
 def _ensure_available(
@@ -78,12 +81,6 @@ def _current(session: Session, user_id: int) -> User:
         # A valid signature for an account that no longer exists.
         raise AuthenticationRequired("token is invalid")
     return account
-
-
-def ensure_account(session: Session, user_id: int) -> None:
-    """AuthenticationRequired unless the account a verified token names still exists.
-    Every authenticated request checks this, so no write runs for a phantom caller."""
-    _current(session, user_id)
 
 
 def current_user(session: Session, user_id: int, token: str) -> dict[str, Any]:
