@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from app import init_finished
 from app.core.services import articles
 from app.platform.lambda_http import Answer, Request, Route, Runtime, page_of, serve
 
 ROUTE = Route("GET /api/articles")
 runtime = Runtime.from_env()
+init_finished()
 
 
 def list_articles(request: Request) -> Answer:

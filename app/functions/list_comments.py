@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from app import init_finished
 from app.core.services import comments
 from app.platform.lambda_http import Answer, Request, Route, Runtime, serve
 
 ROUTE = Route("GET /api/articles/{slug}/comments")
 runtime = Runtime.from_env()
+init_finished()
 
 
 def list_comments(request: Request) -> Answer:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from app import init_finished
 from app.core.services import tags
 from app.platform.lambda_http import Answer, Request, Route, Runtime, serve
 
 ROUTE = Route("GET /api/tags")
 runtime = Runtime.from_env()
+init_finished()
 
 
 def list_tags(_request: Request) -> Answer:
