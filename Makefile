@@ -9,7 +9,7 @@ PORT ?= 5000
 LAMBDA_PORT ?= 3002
 STAMPS := .stamps
 
-.PHONY: run test offline iac-check migration-status bench lint typecheck clean deps
+.PHONY: run test offline iac-check migration-status peel bench lint typecheck clean deps
 
 $(STAMPS):
 	@mkdir -p $(STAMPS)
@@ -53,6 +53,13 @@ iac-check: deps
 ## shadowed or doubly claimed route, or a connection budget over the proxy's share.
 migration-status: $(STAMPS)/venv
 	$(BIN)/python scripts/migration_status.py
+
+## make peel ROUTE='POST /api/articles/{slug}/favorite' NAME=favoriteArticle [STEP=switch]:
+## pin a monolith route to a dedicated function of its own, or switch it to new code.
+STEP ?= pin
+peel: $(STAMPS)/venv
+	@test -n "$(ROUTE)" -a -n "$(NAME)" || { echo "usage: make peel ROUTE='METHOD /path' NAME=lowerCamelCase [STEP=pin|switch]" >&2; exit 2; }
+	$(BIN)/python scripts/peel.py "$(ROUTE)" "$(NAME)" --step "$(STEP)"
 
 ## make bench: cold start and warm time of each peeled route, function vs monolith vs floor,
 ## measured on the packaged zip in a read-only folder; prints a table, writes bench/results.json.

@@ -10,7 +10,12 @@ prints one line per method + path with its owner, and checks the migration's rul
   (`new`: never existed in the monolith; `retired`: its monolith view was removed);
 - no two functions claim one route;
 - a Flask path converter has an API Gateway equivalent wherever a function took over;
-- per stage, the connections the functions may open stay within the proxy's budget.
+- every dedicated function is wired for deployment: it has smoke checks, the CodeDeploy
+  hooks may invoke it, its handler module exists and never imports Flask, Werkzeug or
+  the monolith; once switched to new code it has parity cases and a sample event, and
+  its handler calls a service (not the scaffold `make peel ... STEP=switch` wrote);
+- per stage, the connections the functions may open stay within the proxy's budget (an
+  overrun names the reservations to lower).
 
 Exit status 0 when every rule holds, 1 otherwise. Usage:
     python scripts/migration_status.py [--serverless serverless.yml] [--stage prod ...]
@@ -19,6 +24,7 @@ Exit status 0 when every rule holds, 1 otherwise. Usage:
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 import sys
 from collections.abc import Iterable, Mapping
@@ -26,18 +32,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-MONOLITH_HANDLER = "wsgi_handler.handler"
-DEPLOYED_STAGES = ("dev", "staging", "prod")
+from app.deploy.registry import (  # noqa: E402
+    DEPLOYED_STAGES,
+    MONOLITH_HANDLER,
+    Registry,
+    load_serverless,
+    registry_of,
+    resolve,
+)
+from app.deploy.smoke import function_checks  # noqa: E402
+
+# What `make peel ... STEP=switch` writes where the service call goes.
+SCAFFOLD_MARKER = "written by make peel"
+# What a dedicated function may never import (directly or through app modules).
+FORBIDDEN_IMPORTS = ("flask", "werkzeug", "legacy", "serverless_wsgi")
 # Flask converters whose values API Gateway can capture as they are. Anything else
 # (int, float, uuid, any, custom) would let values through that Flask rejects.
 PLAIN_CONVERTERS = {"default", "string"}
 _FLASK_PARAM = re.compile(r"<(?:(?P<converter>[a-zA-Z_][\w]*)(?:\([^)]*\))?:)?(?P<name>\w+)>")
-_VARIABLE = re.compile(r"\$\{(param|sls):([\w]+)\}")
 
 
 @dataclass(frozen=True)
@@ -229,27 +244,24 @@ def route_report(monolith: list[MonolithRoute], config: Mapping[str, Any]) -> Re
     return report
 
 
-def _resolve(value: Any, params: Mapping[str, Any], stage: str) -> Any:
-    if not isinstance(value, str):
-        return value
-
-    def lookup(match: re.Match[str]) -> str:
-        kind, name = match.groups()
-        if kind == "sls":
-            return stage
-        if name not in params:
-            raise KeyError(f"param {name!r} is not defined for stage {stage}")
-        return str(params[name])
-
-    whole = _VARIABLE.fullmatch(value)
-    if whole and whole.group(1) == "param":
-        return params[whole.group(2)] if whole.group(2) in params else lookup(whole)
-    return _VARIABLE.sub(lookup, value)
-
-
 def stage_params(config: Mapping[str, Any], stage: str) -> dict[str, Any]:
     params = config.get("params") or {}
     return {**(params.get("default") or {}), **(params.get(stage) or {})}
+
+
+def _deployment_type(config: Mapping[str, Any], name: str, function: Mapping[str, Any]) -> Any:
+    """The deployment type osls packages: the entry's, or the one the plugin derives for a
+    dedicated function (custom.dedicatedFunctions.deploymentSettings)."""
+    explicit = (function.get("deploymentSettings") or {}).get("type")
+    if explicit is not None:
+        return explicit
+    registry = registry_of({"functions": {name: function}})
+    if registry.http_functions:
+        derived = ((config.get("custom") or {}).get("dedicatedFunctions") or {}).get(
+            "deploymentSettings"
+        ) or {}
+        return derived.get("type")
+    return None
 
 
 def budget_report(config: Mapping[str, Any], stage: str, connections_each: int) -> Report:
@@ -259,24 +271,42 @@ def budget_report(config: Mapping[str, Any], stage: str, connections_each: int) 
     report = Report()
     params = stage_params(config, stage)
     without_db = _declared_names(config, "withoutDatabase")
+    registry = registry_of(config)
     used = 0
-    for name, function in (config.get("functions") or {}).items():
+    shares: list[tuple[int, str]] = []
+    for function in registry.functions:
+        name = function.name
         if name in without_db:
             continue
-        reserved = _resolve(function.get("reservedConcurrency"), params, stage)
+        try:
+            reserved = function.reserved_concurrency(stage, params)
+        except ValueError as error:
+            report.errors.append(f"[{stage}] {name}: {error}")
+            continue
         if reserved is None:
             report.errors.append(
-                f"[{stage}] {name} reaches the database without reservedConcurrency"
+                f"[{stage}] {name} reaches the database without reserved concurrency "
+                f"(give its entry `concurrency: {{default: N, {stage}: N}}`)"
             )
             continue
-        deployment = _resolve((function.get("deploymentSettings") or {}).get("type"), params, stage)
+        deployment = resolve(_deployment_type(config, name, function.entry), params, stage)
         versions = 1 if deployment in (None, "AllAtOnce") else 2
-        used += int(reserved) * connections_each * versions
+        share = reserved * connections_each * versions
+        used += share
+        shares.append(
+            (share, f"{name} ({reserved} reserved{' x2 versions' if versions == 2 else ''})")
+        )
     allowed = int(params["dbMaxConnections"]) * int(params["proxyMaxConnectionsPercent"]) // 100
     line = f"[{stage}] connections: {used} of {allowed} the proxy may open"
     report.lines.append(line)
     if used >= allowed:
-        report.errors.append(f"{line}: over budget")
+        over = used - allowed + 1
+        largest = ", ".join(label for _, label in sorted(shares, reverse=True)[:3])
+        report.errors.append(
+            f"{line}: over budget; free {over} connection(s) in {stage}: lower the "
+            f"reservations (largest: {largest}) or raise dbMaxConnections / "
+            "proxyMaxConnectionsPercent"
+        )
     return report
 
 
@@ -284,30 +314,148 @@ def _declared_names(config: Mapping[str, Any], key: str) -> set[str]:
     return set(((config.get("custom") or {}).get("migration") or {}).get(key) or [])
 
 
-class _Loader(yaml.SafeLoader):
-    """serverless.yml with its CloudFormation tags (!Ref, !GetAtt, !Sub, …) kept as data."""
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
 
 
-def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return {suffix: loader.construct_scalar(node)}
-    if isinstance(node, yaml.SequenceNode):
-        return {suffix: loader.construct_sequence(node)}
-    return {suffix: loader.construct_mapping(node)}  # type: ignore[arg-type]
+def forbidden_import(module: str, root: Path) -> str | None:
+    """The chain by which `module` imports Flask, Werkzeug or the monolith, following the
+    project's own modules (any import, even one inside a function); None when it never
+    does."""
+    seen: set[str] = set()
+    stack: list[tuple[str, tuple[str, ...]]] = [(module, (module,))]
+    while stack:
+        current, chain = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        base = root / current.replace(".", "/")
+        path = (
+            base.with_suffix(".py") if base.with_suffix(".py").is_file() else base / "__init__.py"
+        )
+        if not path.is_file():
+            continue
+        for imported in sorted(_imports(path)):
+            top = imported.split(".")[0]
+            if top in FORBIDDEN_IMPORTS:
+                return " -> ".join((*chain, imported))
+            if top == "app":
+                stack.append((imported, (*chain, imported)))
+    return None
 
 
-_Loader.add_multi_constructor("!", _any_tag)
+def parity_covered(root: Path) -> set[str]:
+    """Handler modules that have parity cases in tests/contract/: the first argument of
+    every `Case("<module>", ...)` and the keys of HAPPY_PATHS."""
+    covered: set[str] = set()
+    for path in sorted((root / "tests" / "contract").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "Case"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                covered.add(str(node.args[0].value))
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Dict)
+                and any(isinstance(t, ast.Name) and t.id == "HAPPY_PATHS" for t in node.targets)
+            ):
+                covered.update(str(k.value) for k in node.value.keys if isinstance(k, ast.Constant))
+    return covered
 
 
-def load_serverless(path: Path) -> dict[str, Any]:
-    return yaml.load(path.read_text(), Loader=_Loader)  # type: ignore[no-any-return]  # noqa: S506
+def _hook_statement_sids(config: Mapping[str, Any], hook: str) -> set[str]:
+    entry = (config.get("functions") or {}).get(hook) or {}
+    role = ((config.get("resources") or {}).get("Resources") or {}).get(entry.get("role"), {})
+    sids = set()
+    for policy in (role.get("Properties") or {}).get("Policies") or []:
+        for statement in (policy.get("PolicyDocument") or {}).get("Statement") or []:
+            if isinstance(statement, dict) and "Sid" in statement:
+                sids.add(statement["Sid"])
+    return sids
 
 
-def run(app: Any, config: Mapping[str, Any], stages: Iterable[str]) -> Report:
+def wiring_report(registry: Registry, root: Path = ROOT) -> Report:
+    """What would fail a dedicated function's deployment, found before it is deployed."""
+    report = Report()
+    config = registry.config
+    derived = ((config.get("custom") or {}).get("dedicatedFunctions") or {}).get(
+        "deploymentSettings"
+    ) or {}
+    manifest = registry.manifest()
+    covered = parity_covered(root)
+    for function in registry.http_functions:
+        name = function.name
+        try:
+            checks = function_checks(manifest[name])
+        except (KeyError, ValueError) as error:
+            report.errors.append(f"{name}: its smoke checks cannot be built: {error}")
+            checks = ()
+        if not checks:
+            report.errors.append(
+                f"{name}: no smoke checks: nothing can be derived from {function.route} "
+                "(a path parameter with no never-existing value); add `smoke:` to its entry"
+            )
+        deployment = function.entry.get("deploymentSettings") or derived
+        for hook, sid in (("preTrafficHook", "InvokeTestedVersions"),
+                          ("postTrafficHook", "InvokeTestedAliases")):  # fmt: skip
+            hook_name = deployment.get(hook)
+            if not hook_name:
+                report.errors.append(
+                    f"{name}: its deploymentSettings name no {hook}: CodeDeploy would shift "
+                    "traffic to it untested"
+                )
+            elif sid not in _hook_statement_sids(config, str(hook_name)):
+                report.errors.append(
+                    f"{name}: the {hook} {hook_name} may not invoke it: its role has no "
+                    f"statement with Sid {sid} for the plugin to extend"
+                )
+        for module in filter(None, (function.module, function.shadow_module)):
+            path = root / (module.replace(".", "/") + ".py")
+            if not path.is_file():
+                report.errors.append(f"{name}: its handler module {module} does not exist")
+                continue
+            chain = forbidden_import(module, root)
+            if chain:
+                report.errors.append(f"{name}: its handler imports the monolith's stack: {chain}")
+            if SCAFFOLD_MARKER in path.read_text(encoding="utf-8"):
+                report.errors.append(
+                    f"{name}: {path.relative_to(root)} still has the scaffold's placeholder: "
+                    "write the service call"
+                )
+        if function.state.value == "new" and function.module_name:
+            if function.module_name not in covered:
+                report.errors.append(
+                    f"{name}: switched to new code but has no parity cases in tests/contract/ "
+                    f"(Case({function.module_name!r}, ...))"
+                )
+            event = root / "tests" / "events" / f"{function.module_name}.json"
+            if not event.is_file():
+                report.errors.append(
+                    f"{name}: switched to new code but has no sample event "
+                    f"{event.relative_to(root)}"
+                )
+    return report
+
+
+def run(app: Any, config: Mapping[str, Any], stages: Iterable[str], root: Path = ROOT) -> Report:
     from app.platform.db import SINGLE_CONNECTION_POOL
 
     per_environment = SINGLE_CONNECTION_POOL["pool_size"] + SINGLE_CONNECTION_POOL["max_overflow"]
     report = route_report(flask_routes(app), config)
+    wiring = wiring_report(registry_of(config), root)
+    report.errors += wiring.errors
     for stage in stages:
         budget = budget_report(config, stage, per_environment)
         report.lines += budget.lines
@@ -318,13 +466,14 @@ def run(app: Any, config: Mapping[str, Any], stages: Iterable[str]) -> Report:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--serverless", type=Path, default=ROOT / "serverless.yml")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout the entries name")
     parser.add_argument("--stage", action="append", dest="stages")
     args = parser.parse_args(argv)
 
     from legacy import create_app
 
     app = create_app({"APP_ENV": "test", "DATABASE_URL": "sqlite://"})
-    report = run(app, load_serverless(args.serverless), args.stages or DEPLOYED_STAGES)
+    report = run(app, load_serverless(args.serverless), args.stages or DEPLOYED_STAGES, args.root)
     print("\n".join(report.lines))
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)

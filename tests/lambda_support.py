@@ -1,8 +1,7 @@
 """Test doubles for running the monolith the way Lambda runs it.
 
-- `http_event()` builds an API Gateway HTTP API payload v2.0 event, shaped like the one
-  the `$default` route hands to a function.
-- `LambdaContext` stands in for the context object the Python runtime passes.
+- `http_event()` and `LambdaContext` come from app.deploy.events (the one event builder
+  and context double of the project), re-exported here for the tests.
 - `invoke()` runs one invocation through serverless-wsgi, as `wsgi_handler.handler` does.
 - `TcpForwarder` sits between the app and a TCP server (MariaDB) and can be switched,
   while connections are open, between forwarding, never answering, and refusing.
@@ -17,169 +16,24 @@ import base64
 import contextlib
 import enum
 import json
-import secrets
 import socket
 import threading
-import time
-import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import unquote, urlencode
 
 import serverless_wsgi
 
-ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
-API_ID = "a1b2c3d4e5"
-# The default endpoint's host. serverless-wsgi sets SCRIPT_NAME to "/<stage>" when the
-# Host ends in amazonaws.com (unless STRIP_STAGE_PATH is set); routing uses PATH_INFO.
-API_HOST = f"{API_ID}.execute-api.{REGION}.amazonaws.com"
-SOURCE_IP = "203.0.113.10"
-USER_AGENT = "conduit-tests/1.0"
+from app.deploy.events import API_HOST, LambdaContext, http_event
 
-QueryValue = str | int | Sequence[str | int]
-Query = Mapping[str, QueryValue] | Sequence[tuple[str, str | int]]
-HeaderValue = str | Sequence[str]
-
-
-def _query_pairs(query: Query) -> list[tuple[str, str]]:
-    items = query.items() if isinstance(query, Mapping) else query
-    pairs: list[tuple[str, str]] = []
-    for key, value in items:
-        if isinstance(value, str | int):
-            pairs.append((key, str(value)))
-        else:
-            pairs.extend((key, str(item)) for item in value)
-    return pairs
-
-
-def _header_value(value: HeaderValue) -> str:
-    # HTTP API v2 joins repeated headers with commas into one value.
-    return value if isinstance(value, str) else ",".join(value)
-
-
-def http_event(
-    method: str,
-    path: str,
-    *,
-    query: Query | None = None,
-    headers: Mapping[str, HeaderValue] | None = None,
-    body: str | bytes | Mapping[str, Any] | Sequence[Any] | None = None,
-) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload format 2.0) event for the `$default` route.
-
-    `path` is the path as sent on the wire (percent-encoded where needed); `query`
-    is a mapping (a list value repeats the key) or a list of pairs. As API Gateway does:
-    `rawQueryString` keeps every pair, `queryStringParameters` joins repeated keys' values
-    with commas and is left out when there is no query; header names are lower-cased and
-    repeated values joined with commas; a `Cookie` header moves to `cookies`.
-
-    `body`: a str is sent as is; a dict or list is sent as JSON (with a JSON content type
-    unless one is given); bytes are sent base64-encoded with `isBase64Encoded: true`, as
-    API Gateway does for binary media. With no body the `body` key is left out.
-    """
-    method = method.upper()
-    now = datetime.now(UTC)
-    request_id = base64.b64encode(secrets.token_bytes(12)).decode("ascii")
-
-    lowered = {name.lower(): _header_value(value) for name, value in (headers or {}).items()}
-    is_base64 = False
-    raw_body: str | None = None
-    if isinstance(body, bytes):
-        raw_body, is_base64 = base64.b64encode(body).decode("ascii"), True
-        length = len(body)
-    elif isinstance(body, str):
-        raw_body, length = body, len(body.encode("utf-8"))
-    elif body is not None:
-        raw_body = json.dumps(body, ensure_ascii=False)
-        length = len(raw_body.encode("utf-8"))
-        lowered.setdefault("content-type", "application/json")
-
-    event_headers = {
-        "accept": "*/*",
-        "host": API_HOST,
-        "user-agent": USER_AGENT,
-        "x-amzn-trace-id": f"Root=1-{int(now.timestamp()):08x}-{secrets.token_hex(12)}",
-        "x-forwarded-for": SOURCE_IP,
-        "x-forwarded-port": "443",
-        "x-forwarded-proto": "https",
-    }
-    if raw_body is not None:
-        event_headers["content-length"] = str(length)
-    event_headers |= lowered
-    cookie_header = event_headers.pop("cookie", None)
-
-    pairs = _query_pairs(query or ())
-    parameters: dict[str, str] = {}
-    for key, value in pairs:
-        parameters[key] = f"{parameters[key]},{value}" if key in parameters else value
-
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": urlencode(pairs, doseq=True),
-        "headers": event_headers,
-        "requestContext": {
-            "accountId": ACCOUNT_ID,
-            "apiId": API_ID,
-            "domainName": event_headers["host"],
-            "domainPrefix": event_headers["host"].split(".", 1)[0],
-            "http": {
-                "method": method,
-                "path": unquote(path),
-                "protocol": "HTTP/1.1",
-                "sourceIp": SOURCE_IP,
-                "userAgent": event_headers["user-agent"],
-            },
-            "requestId": request_id,
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "timeEpoch": int(now.timestamp() * 1000),
-        },
-        "isBase64Encoded": is_base64,
-    }
-    if cookie_header is not None:
-        event["cookies"] = [part.strip() for part in cookie_header.split(";") if part.strip()]
-    if parameters:
-        event["queryStringParameters"] = parameters
-    if raw_body is not None:
-        event["body"] = raw_body
-    return event
-
-
-@dataclass
-class LambdaContext:
-    """The parts of the Lambda runtime's context object that code reads.
-
-    Make one per invocation (each has its own `aws_request_id`); the remaining time
-    counts down from creation to `timeout_seconds`.
-    """
-
-    function_name: str = "conduit-test-monolith"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 1024
-    timeout_seconds: float = 30.0
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    invoked_function_arn: str = ""
-    log_group_name: str = ""
-    log_stream_name: str = "2024/01/01/[$LATEST]00000000000000000000000000000000"
-    _deadline: float = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        if not self.invoked_function_arn:
-            self.invoked_function_arn = (
-                f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name}"
-            )
-        if not self.log_group_name:
-            self.log_group_name = f"/aws/lambda/{self.function_name}"
-        self._deadline = time.monotonic() + self.timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+__all__ = [
+    "API_HOST",
+    "ForwarderMode",
+    "LambdaContext",
+    "TcpForwarder",
+    "http_event",
+    "invoke",
+    "response_json",
+]
 
 
 def invoke(app: Any, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The dedicated read functions, and how tests load them in this process.
+"""The dedicated functions (from the registry), and how tests load them in this process.
 
 Each function module builds its Runtime from the environment when imported; tests import
 it under a harmless environment (an in-memory SQLite URL that is never connected to) and
@@ -13,6 +13,7 @@ from types import ModuleType
 
 import pytest
 
+from app.deploy.registry import load_registry
 from app.platform.db import Database
 from app.platform.lambda_http import Runtime
 from app.platform.settings import Settings
@@ -21,23 +22,26 @@ from tests.conftest import TEST_CONFIG
 
 @dataclass(frozen=True)
 class Function:
-    name: str  # the module under app/functions/
+    """A dedicated function running new code, as the tests see it."""
+
+    name: str  # its handler module under app/functions/ (its sample event's name too)
     route: str  # the HTTP API route key, as in serverless.yml
-    event: str  # its sample event under tests/events/
-    auth: str  # "none", "optional" or "required"
+    logical: str  # its name in serverless.yml
 
     @property
     def module(self) -> str:
         return f"app.functions.{self.name}"
 
+    @property
+    def event(self) -> str:
+        return self.name
 
+
+REGISTRY = load_registry()
+# Every switched function, found through the registry: nothing here names one.
 FUNCTIONS = [
-    Function("list_tags", "GET /api/tags", "list_tags", "none"),
-    Function("list_articles", "GET /api/articles", "list_articles", "optional"),
-    Function("feed", "GET /api/articles/feed", "feed", "required"),
-    Function("get_article", "GET /api/articles/{slug}", "get_article", "optional"),
-    Function("list_comments", "GET /api/articles/{slug}/comments", "list_comments", "optional"),
-    Function("get_profile", "GET /api/profiles/{username}", "get_profile", "optional"),
+    Function(str(function.module_name), function.route.key, function.name)
+    for function in REGISTRY.switched
 ]
 BY_NAME = {function.name: function for function in FUNCTIONS}
 

@@ -1,11 +1,23 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 from moto import mock_aws
 
 from tests.hooks.doubles import REGION, LambdaDouble, MotoCodeDeploy
+
+# What the osls plugin puts in the hooks' DEDICATED_FUNCTIONS: the functions they test.
+HOOK_MANIFEST = {
+    "monolith": {"routes": ["$default"], "smoke": []},
+    "tagsReader": {"routes": ["GET /api/tags"], "smoke": []},
+}
+
+
+@pytest.fixture(autouse=True)
+def hook_manifest(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEDICATED_FUNCTIONS", json.dumps(HOOK_MANIFEST))
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from botocore.exceptions import ReadTimeoutError
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
-from app.functions import deploy_hooks
+from app.deploy import hooks as deploy_hooks
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"

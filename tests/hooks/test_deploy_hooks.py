@@ -18,9 +18,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from app.functions import deploy_hooks
-from app.functions.deploy_hooks import FAILED, SUCCEEDED, Hook, HookResult, run_hook
-from app.functions.smoke import MISSING_SLUG
+from app.deploy import hooks as deploy_hooks
+from app.deploy.hooks import FAILED, SUCCEEDED, Hook, HookResult, run_hook
 from tests.hooks.doubles import (
     ALIAS,
     CURRENT_VERSION,
@@ -35,11 +34,12 @@ from tests.hooks.doubles import (
 )
 
 HOOKS = [Hook.BEFORE_ALLOW_TRAFFIC, Hook.AFTER_ALLOW_TRAFFIC]
-GET_TAGS = "conduit-prod-listTags"
+GET_TAGS = "conduit-prod-tagsReader"
 MONOLITH = "conduit-prod-monolith"
 TAGS_OK = http_answer(200, {"tags": ["angular", "dragons"]})
 ARTICLES_OK = http_answer(200, {"articles": [], "articlesCount": 0})
 NOT_FOUND = http_answer(404, {"errors": {"body": ["article not found"]}})
+UNPROCESSABLE = http_answer(422, {"errors": {"body": ["email can't be blank"]}})
 
 
 def qualifier_for(hook: Hook) -> str:
@@ -133,17 +133,16 @@ def test_the_monolith_runs_all_its_checks(
     hook: Hook, codedeploy: MotoCodeDeploy, lambda_: LambdaDouble
 ) -> None:
     deployment = codedeploy.deploy(MONOLITH)
-    for answer in (TAGS_OK, ARTICLES_OK, NOT_FOUND):
+    for answer in (UNPROCESSABLE, NOT_FOUND):
         lambda_.answer(answer)
 
     result = run(hook, codedeploy, lambda_.client, deployment)
 
     assert codedeploy.statuses == [SUCCEEDED]
     assert result.status == SUCCEEDED
-    assert [(e["rawPath"], e["rawQueryString"]) for e in lambda_.events] == [
-        ("/api/tags", ""),
-        ("/api/articles", "limit=1"),
-        (f"/api/articles/{MISSING_SLUG}", ""),
+    assert [(e["rawPath"], e["requestContext"]["http"]["method"]) for e in lambda_.events] == [
+        ("/api/users/login", "POST"),
+        ("/api/no-such-route", "GET"),
     ]
     assert {(c["FunctionName"], c["Qualifier"]) for c in lambda_.calls} == {
         (MONOLITH, qualifier_for(hook))
@@ -226,7 +225,7 @@ def test_an_invoke_client_error_is_reported_failed_once(
 
     assert codedeploy.reports == [report(deployment, FAILED)]
     assert result.reason.startswith(
-        f"list tags on {GET_TAGS}:{qualifier_for(hook)}: the invocation"
+        f"GET /api/tags on {GET_TAGS}:{qualifier_for(hook)}: the invocation"
     )
     assert code in result.reason
 
@@ -262,7 +261,7 @@ def test_a_malformed_answer_is_reported_failed_once(
     result = run(hook, codedeploy, lambda_.client, deployment)
 
     assert codedeploy.reports == [report(deployment, FAILED)]
-    assert result.reason.startswith(f"list tags on {GET_TAGS}:{qualifier_for(hook)}: ")
+    assert result.reason.startswith(f"GET /api/tags on {GET_TAGS}:{qualifier_for(hook)}: ")
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -282,15 +281,14 @@ def test_the_first_failing_check_ends_the_run(
     codedeploy: MotoCodeDeploy, lambda_: LambdaDouble
 ) -> None:
     deployment = codedeploy.deploy(MONOLITH)
-    lambda_.answer(TAGS_OK)
-    lambda_.answer(http_answer(200, {"articles": [], "articlesCount": "0"}))
+    lambda_.answer(http_answer(200, {"user": {}}))
     lambda_.answer(NOT_FOUND)
 
     result = run(Hook.BEFORE_ALLOW_TRAFFIC, codedeploy, lambda_.client, deployment)
 
     assert codedeploy.statuses == [FAILED]
-    assert result.reason.startswith("list articles, limit=1 on ")
-    assert len(lambda_.calls) == 2
+    assert result.reason.startswith("login with an empty body on ")
+    assert len(lambda_.calls) == 1
 
 
 # --- the version does not answer ------------------------------------------------------
@@ -307,7 +305,7 @@ def test_a_read_timeout_is_reported_failed_once(
 
     assert codedeploy.reports == [report(deployment, FAILED)]
     assert result.reason.startswith(
-        f"list tags on {GET_TAGS}:{qualifier_for(hook)}: the invocation"
+        f"GET /api/tags on {GET_TAGS}:{qualifier_for(hook)}: the invocation"
     )
     assert "Read timeout" in result.reason
 
@@ -347,7 +345,7 @@ def test_a_hung_version_is_reported_failed_after_one_short_attempt(
     elapsed = time.monotonic() - started
 
     assert codedeploy.reports == [report(deployment, FAILED)]
-    assert result.reason.startswith(f"list tags on {GET_TAGS}:{TARGET_VERSION}: the invocation")
+    assert result.reason.startswith(f"GET /api/tags on {GET_TAGS}:{TARGET_VERSION}: the invocation")
     assert "Read timeout" in result.reason
     assert len(accepted) == 1  # no retry
     assert elapsed < 5
@@ -606,7 +604,7 @@ def test_the_appspec_double_matches_what_the_hook_reads() -> None:
 def test_the_hooks_cold_start_without_the_web_stack(repo_root: Any) -> None:
     """Only boto3, Powertools and the smoke registry: no Flask, Werkzeug, SQLAlchemy, legacy."""
     probe = (
-        "import sys, app.functions.deploy_hooks\n"
+        "import sys, app.deploy.hooks\n"
         "heavy = {'flask', 'werkzeug', 'sqlalchemy', 'legacy', 'jwt', 'argon2'}\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
     )

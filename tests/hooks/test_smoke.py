@@ -7,10 +7,7 @@ dedicated functions must keep, so a check that the monolith fails is a wrong che
 
 from __future__ import annotations
 
-import ast
 import json
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,78 +16,74 @@ from flask import Flask
 
 from app.core.services.articles import slugify
 from app.core.validation import USERNAME_PATTERN
-from app.functions.deploy_hooks import response_problem
-from app.functions.smoke import (
+from app.deploy.events import LambdaContext
+from app.deploy.hooks import response_problem
+from app.deploy.registry import Registry, load_registry, registry_of
+from app.deploy.smoke import (
     MISSING_SLUG,
     MISSING_USERNAME,
-    SMOKE_CHECKS,
+    MONOLITH_CHECKS,
     SmokeCheck,
     articles_page_shape,
     checks_for,
     error_shape,
+    function_checks,
     function_name_of,
-    http_event,
+    manifest_from_env,
+    route_checks,
+    smoke_event,
     stamped,
     tags_shape,
 )
 from app.platform.db import Database
 from tests.conftest import Actions
 from tests.functions.support import import_function, runtime_on
-from tests.lambda_support import LambdaContext
 
-FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "app" / "functions"
-
-REQUIRED = {
-    "monolith",
-    "listTags",
-    "listArticles",
-    "getFeed",
-    "getArticle",
-    "listComments",
-    "getProfile",
-    "getCurrentUser",
-}
+REGISTRY = load_registry()
+MANIFEST = REGISTRY.manifest()
 
 
-@pytest.mark.parametrize(
-    ("name", "logical"),
-    [
-        ("conduit-prod-monolith", "monolith"),
-        ("conduit-dev-listTags", "listTags"),
-        ("conduit-staging-listArticles", "listArticles"),
-        ("conduit-prod-getFeed", "getFeed"),
-        ("conduit-prod-getCurrentUser", "getCurrentUser"),
-        ("conduit-prod-getArticle", "getArticle"),
-        ("conduit-prod-listComments", "listComments"),
-        ("conduit-prod-getProfile", "getProfile"),
-        ("getProfile", "getProfile"),
-        ("arn:aws:lambda:eu-west-1:123456789012:function:conduit-prod-listTags", "listTags"),
-        ("arn:aws:lambda:eu-west-1:123456789012:function:conduit-prod-listTags:Live", "listTags"),
-        ("123456789012:function:conduit-prod-getArticle:7", "getArticle"),
-        ("conduit-prod-getArticle:Live", "getArticle"),
-    ],
-)
-def test_functions_are_found_by_name_suffix_or_arn(name: str, logical: str) -> None:
-    found = checks_for(name)
-    assert found is not None
-    assert found[0] == logical
-    assert found[1] is SMOKE_CHECKS[logical]
+def test_the_manifest_has_every_dedicated_function_and_the_monolith() -> None:
+    assert set(MANIFEST) == {f.name for f in REGISTRY.http_functions} | {"monolith"}
+    assert MANIFEST["monolith"]["routes"] == ["$default"]
+
+
+@pytest.mark.parametrize("logical", sorted(MANIFEST))
+def test_functions_are_found_by_name_suffix_or_arn(logical: str) -> None:
+    arn = f"arn:aws:lambda:eu-west-1:123456789012:function:conduit-prod-{logical}"
+    for name in (f"conduit-prod-{logical}", logical, arn, f"{arn}:Live", f"{arn}:7"):
+        found = checks_for(name, MANIFEST)
+        assert found is not None, name
+        assert found[0] == logical
+        assert [c.name for c in found[1]] == [c.name for c in function_checks(MANIFEST[logical])]
+
+
+def test_the_longest_logical_name_wins() -> None:
+    manifest = {"tags": {"routes": ["GET /api/tags"]}, "listTags": {"routes": ["GET /api/x"]}}
+    found = checks_for("conduit-prod-listTags", manifest)
+    assert found is not None and found[0] == "listTags"
 
 
 @pytest.mark.parametrize(
     "name",
     [
         "conduit-prod-exportArticles",
-        "conduit-prod-xlistTags",
-        "conduit-prod-listTagsV2",
-        "conduit-prod-listtags",
-        "conduit-prod-newsfeed",
+        "conduit-prod-xmonolith",
+        "conduit-prod-monolithV2",
         "arn:aws:lambda:eu-west-1:123456789012:function:conduit-prod-migrate",
         "",
     ],
 )
 def test_other_functions_have_no_checks(name: str) -> None:
-    assert checks_for(name) is None
+    assert checks_for(name, MANIFEST) is None
+
+
+def test_the_manifest_comes_from_the_environment() -> None:
+    assert manifest_from_env({"DEDICATED_FUNCTIONS": '{"a": {"routes": []}}'}) == {
+        "a": {"routes": []}
+    }
+    with pytest.raises(LookupError, match="DEDICATED_FUNCTIONS"):
+        manifest_from_env({})
 
 
 def test_function_names_come_out_of_arns() -> None:
@@ -100,47 +93,66 @@ def test_function_names_come_out_of_arns() -> None:
     assert function_name_of("f") == "f"
 
 
-def test_every_function_being_peeled_has_checks() -> None:
-    assert set(SMOKE_CHECKS) >= REQUIRED
-    assert all(SMOKE_CHECKS[name] for name in SMOKE_CHECKS)
+@pytest.mark.parametrize("logical", sorted(MANIFEST))
+def test_every_tested_function_has_checks(logical: str) -> None:
+    assert function_checks(MANIFEST[logical])
 
 
-def test_the_monolith_checks_tags_articles_and_a_missing_article() -> None:
-    checks = SMOKE_CHECKS["monolith"]
-    assert [(c.event["rawPath"], c.event["rawQueryString"], c.status) for c in checks] == [
-        ("/api/tags", "", 200),
-        ("/api/articles", "limit=1", 200),
-        (f"/api/articles/{MISSING_SLUG}", "", 404),
+def test_the_monolith_checks_only_what_it_keeps() -> None:
+    assert [(c.event["rawPath"], c.status) for c in MONOLITH_CHECKS] == [
+        ("/api/users/login", 422),
+        ("/api/no-such-route", 404),
     ]
-    assert {c.event["routeKey"] for c in checks} == {"$default"}
+    assert {c.event["routeKey"] for c in MONOLITH_CHECKS} == {"$default"}
 
 
 @pytest.mark.parametrize(
-    ("logical", "route_key", "path", "status"),
+    ("route_key", "path", "query", "status"),
     [
-        ("listTags", "GET /api/tags", "/api/tags", 200),
-        ("listArticles", "GET /api/articles", "/api/articles", 200),
-        ("getFeed", "GET /api/articles/feed", "/api/articles/feed", 401),
-        ("getArticle", "GET /api/articles/{slug}", f"/api/articles/{MISSING_SLUG}", 404),
+        ("GET /api/tags", "/api/tags", "", 200),
+        ("GET /api/articles", "/api/articles", "limit=1", 200),
+        ("GET /api/articles/feed", "/api/articles/feed", "", 401),
+        ("GET /api/user", "/api/user", "", 401),
+        ("GET /api/articles/{slug}", f"/api/articles/{MISSING_SLUG}", "", 404),
+        ("GET /api/profiles/{username}", f"/api/profiles/{MISSING_USERNAME}", "", 404),
+        ("POST /api/articles/{slug}/favorite", f"/api/articles/{MISSING_SLUG}/favorite", "", 401),
         (
-            "listComments",
-            "GET /api/articles/{slug}/comments",
-            f"/api/articles/{MISSING_SLUG}/comments",
-            404,
+            "DELETE /api/articles/{slug}/comments/{id}",
+            f"/api/articles/{MISSING_SLUG}/comments/0",
+            "",
+            401,
         ),
-        ("getProfile", "GET /api/profiles/{username}", f"/api/profiles/{MISSING_USERNAME}", 404),
+        ("PUT /api/user", "/api/user", "", 401),
     ],
 )
-def test_peeled_functions_get_their_own_route(
-    logical: str, route_key: str, path: str, status: int
+def test_checks_are_derived_from_the_route(
+    route_key: str, path: str, query: str, status: int
 ) -> None:
-    [check] = SMOKE_CHECKS[logical]
-    assert (check.event["routeKey"], check.event["rawPath"], check.status) == (
-        route_key,
+    [check] = route_checks(route_key)
+    assert (check.event["rawPath"], check.event["rawQueryString"], check.status) == (
         path,
+        query,
         status,
     )
-    assert check.event["requestContext"]["routeKey"] == route_key
+    assert check.event["routeKey"] == route_key
+    assert "body" not in check.event  # a smoke check never sends anything to write
+
+
+def test_a_parameter_with_no_never_existing_value_gets_no_derived_check() -> None:
+    assert route_checks("GET /api/things/{thing}") == ()
+
+
+def test_an_entry_may_add_its_own_checks() -> None:
+    entry = {
+        "routes": ["GET /api/articles"],
+        "smoke": [
+            {"name": "page of two", "path": "/api/articles", "query": "limit=2", "status": 200}
+        ],
+    }
+    checks = function_checks(entry)
+    assert [c.name for c in checks] == ["GET /api/articles", "page of two"]
+    assert checks[1].event["rawQueryString"] == "limit=2"
+    assert checks[1].event["routeKey"] == "GET /api/articles"
 
 
 def test_the_missing_article_and_profile_can_never_exist() -> None:
@@ -148,35 +160,32 @@ def test_the_missing_article_and_profile_can_never_exist() -> None:
     assert USERNAME_PATTERN.match(MISSING_USERNAME) is None  # no one can register it
 
 
-def test_http_events_have_the_payload_2_0_shape() -> None:
-    event = http_event("GET", "/api/articles/abc/comments", query="a=1&a=2&b=", route=None)
+def test_smoke_events_have_the_payload_2_0_shape() -> None:
+    event = smoke_event("GET", "/api/articles/abc/comments", query="a=1&a=2&b=")
     assert event["version"] == "2.0"
     assert event["routeKey"] == "$default"
     assert event["rawPath"] == "/api/articles/abc/comments"
     assert event["rawQueryString"] == "a=1&a=2&b="
     assert event["queryStringParameters"] == {"a": "1,2", "b": ""}
     assert event["requestContext"]["http"]["method"] == "GET"
-    assert event["requestContext"]["http"]["path"] == "/api/articles/abc/comments"
-    assert event["requestContext"]["requestId"]
     assert event["isBase64Encoded"] is False
     assert "pathParameters" not in event
     assert "body" not in event
 
 
-def test_http_events_carry_the_path_parameters_of_their_route() -> None:
-    event = http_event("GET", "/api/articles/abc/comments", route="/api/articles/{slug}/comments")
+def test_smoke_events_carry_the_path_parameters_of_their_route() -> None:
+    event = smoke_event("GET", "/api/articles/abc/comments", route="/api/articles/{slug}/comments")
     assert event["routeKey"] == "GET /api/articles/{slug}/comments"
     assert event["pathParameters"] == {"slug": "abc"}
-    assert "queryStringParameters" not in event
     with pytest.raises(ValueError, match="does not match"):
-        http_event("GET", "/api/tags", route="/api/articles/{slug}")
+        smoke_event("GET", "/api/tags", route="/api/articles/{slug}")
 
 
 def test_stamped_events_get_a_fresh_request_id() -> None:
-    original = SMOKE_CHECKS["listTags"][0].event
+    original = route_checks("GET /api/tags")[0].event
     first, second = stamped(original), stamped(original)
     assert first["requestContext"]["requestId"] != second["requestContext"]["requestId"]
-    assert original["requestContext"]["requestId"] == "smoke-test"
+    assert first["requestContext"]["requestId"].startswith("smoke-")
     assert first["rawPath"] == original["rawPath"]
 
 
@@ -210,8 +219,8 @@ def test_the_page_shape_holds_the_limit() -> None:
 
 ALL_CHECKS = [
     pytest.param(check, id=f"{logical}: {check.name}")
-    for logical, checks in SMOKE_CHECKS.items()
-    for check in checks
+    for logical, entry in MANIFEST.items()
+    for check in function_checks(entry)
 ]
 
 
@@ -239,45 +248,34 @@ def test_every_check_passes_on_the_monolith_with_data(
 
 
 def test_a_check_fails_when_the_monolith_answers_otherwise(app: Flask) -> None:
-    wrong = SmokeCheck("tags as 404", http_event("GET", "/api/tags"), 404, error_shape)
+    wrong = SmokeCheck("tags as 404", smoke_event("GET", "/api/tags"), 404, error_shape)
     assert response_problem(_answer_through_serverless_wsgi(app, wrong), wrong) is not None
 
 
-# The dedicated functions being peeled (app/functions/<module>.py), by logical name.
-DEDICATED = {
-    "listTags": "list_tags",
-    "listArticles": "list_articles",
-    "getFeed": "feed",
-    "getArticle": "get_article",
-    "listComments": "list_comments",
-    "getProfile": "get_profile",
-}
-
-
-@pytest.mark.parametrize(("logical", "module"), DEDICATED.items(), ids=DEDICATED.keys())
+@pytest.mark.parametrize("function", REGISTRY.switched, ids=[f.name for f in REGISTRY.switched])
 def test_every_check_passes_on_the_dedicated_function(
-    logical: str, module: str, database: Database, monkeypatch: pytest.MonkeyPatch
+    function: Any, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    function = import_function(module)
-    monkeypatch.setattr(function, "runtime", runtime_on(database))
-    for check in SMOKE_CHECKS[logical]:
+    module = import_function(str(function.module_name))
+    monkeypatch.setattr(module, "runtime", runtime_on(database))
+    for check in function_checks(MANIFEST[function.name]):
         event = json.loads(json.dumps(check.event))
-        answer = function.handler(event, LambdaContext(function_name=f"conduit-test-{logical}"))
+        answer = module.handler(event, LambdaContext(function_name=f"conduit-test-{function.name}"))
         assert response_problem(json.dumps(answer).encode(), check) is None, check.name
 
 
-def _http_functions() -> list[str]:
-    """Logical names of the HTTP functions in app/functions, from their docstrings."""
-    names = []
-    for path in sorted(FUNCTIONS_DIR.glob("*.py")):
-        docstring = ast.get_docstring(ast.parse(path.read_text())) or ""
-        match = re.match(r"Lambda `(\w+)`: (GET|POST|PUT|DELETE) /", docstring)
-        if match:
-            names.append(match.group(1))
-    return names
+def _registry(**functions: Any) -> Registry:
+    return registry_of({"functions": functions})
 
 
-def test_every_http_function_in_the_code_has_checks() -> None:
-    names = _http_functions()
-    assert names, "no HTTP function found in app/functions: has the docstring convention changed?"
-    assert [name for name in names if checks_for(f"conduit-prod-{name}") is None] == []
+def test_a_function_the_registry_finds_gets_checks_without_naming_it_anywhere() -> None:
+    registry = _registry(
+        monolith={"handler": "wsgi_handler.handler", "events": [{"httpApi": "*"}]},
+        favoriteArticle={
+            "handler": "wsgi_handler.handler",
+            "events": [{"httpApi": "POST /api/articles/{slug}/favorite"}],
+        },
+    )
+    found = checks_for("conduit-prod-favoriteArticle", registry.manifest())
+    assert found is not None
+    assert [c.status for c in found[1]] == [401]

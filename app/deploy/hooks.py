@@ -9,7 +9,7 @@ linear, serverless-plugin-canary-deployments) and calls these hooks with
 - `post_traffic` (AfterAllowTraffic), once all traffic has moved: smoke-tests the alias.
 
 The deployment's AppSpec (codedeploy GetDeployment) names the function, its alias and
-both versions; the function's smoke checks come from app/functions/smoke.py. Each hook
+both versions; the function's smoke checks come from app/deploy/smoke.py. Each hook
 reports Succeeded or Failed exactly once per invocation, whatever happens: an unknown
 function, an unreadable deployment, a failing, hung or malformed answer, or any other
 error all report Failed, and CodeDeploy rolls the alias back. Invocations of the version
@@ -35,7 +35,13 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from app.functions.smoke import SmokeCheck, checks_for, function_name_of, stamped
+from app.deploy.smoke import (
+    SmokeCheck,
+    checks_for,
+    function_name_of,
+    manifest_from_env,
+    stamped,
+)
 from app.platform.observability import logger
 
 SUCCEEDED = "Succeeded"
@@ -267,12 +273,12 @@ def _verdict(
     remaining: Callable[[], float] | None,
 ) -> HookResult:
     target = deployment_target(codedeploy, deployment_id)
-    found = checks_for(target.function_name)
+    found = checks_for(target.function_name, manifest_from_env())
     qualifier = target.target_version if hook is Hook.BEFORE_ALLOW_TRAFFIC else target.alias
     if found is None or not found[1]:
         raise HookFailed(
             f"no smoke checks for function {function_name_of(target.function_name)!r}: "
-            "add them to app/functions/smoke.py"
+            "give its entry in serverless.yml a `smoke:` check"
         )
     logical, checks = found
     logger.info(

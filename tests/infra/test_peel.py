@@ -1,0 +1,237 @@
+"""`make peel` (scripts/peel.py) and the wiring rules of `make migration-status`: each rule
+is fired on purpose by a configuration broken the way a hand edit would break it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.deploy.registry import load_registry, load_serverless, registry_of
+from scripts.migration_status import budget_report, wiring_report
+from tests.e2e.servers import REPO
+
+ROUTE = "POST /api/articles/{slug}/favorite"
+
+
+def peel(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "peel.py"), *args, "--root", str(root)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """A copy of what peel edits: serverless.yml, and the folders the switch writes to."""
+    shutil.copy(REPO / "serverless.yml", tmp_path / "serverless.yml")
+    for folder in ("app/functions", "tests/events", "tests/contract"):
+        (tmp_path / folder).mkdir(parents=True)
+    return tmp_path
+
+
+def added_lines(before: str, after: str) -> int:
+    """Lines of `after` that `before` does not have (a changed line counts as added)."""
+    import difflib
+
+    diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+    return sum(1 for line in diff if line.startswith("+") and not line.startswith("+++"))
+
+
+def test_pin_adds_one_short_entry_and_takes_concurrency_from_the_monolith(checkout: Path) -> None:
+    before = (checkout / "serverless.yml").read_text()
+    old = load_registry(checkout / "serverless.yml")
+
+    result = peel(checkout, ROUTE, "favoriteArticle")
+
+    assert result.returncode == 0, result.stderr
+    after = (checkout / "serverless.yml").read_text()
+    assert added_lines(before, after) <= 15
+    registry = load_registry(checkout / "serverless.yml")
+    function = registry.get("favoriteArticle")
+    assert function.state.value == "pinned"
+    assert [str(r) for r in function.routes] == [ROUTE]
+    for stage in ("dev", "staging", "prod"):
+        params = registry.params(stage)
+        taken = function.reserved_concurrency(stage, params)
+        assert taken
+        monolith_before = old.get("monolith").reserved_concurrency(stage, params)
+        assert registry.get("monolith").reserved_concurrency(stage, params) == (
+            monolith_before - taken  # type: ignore[operator]
+        )
+        assert budget_report(registry.config, stage, connections_each=1).errors == []
+    # Comments and layout stay: only the monolith's concurrency line changed.
+    assert [line for line in before.splitlines() if line not in after.splitlines()] == [
+        line for line in before.splitlines() if "concurrency:" in line and "default: 20" in line
+    ]
+
+
+def test_pin_twice_changes_nothing(checkout: Path) -> None:
+    assert peel(checkout, ROUTE, "favoriteArticle").returncode == 0
+    once = (checkout / "serverless.yml").read_text()
+    again = peel(checkout, ROUTE, "favoriteArticle")
+    assert again.returncode == 0
+    assert "nothing to do" in again.stdout
+    assert (checkout / "serverless.yml").read_text() == once
+
+
+@pytest.mark.parametrize(
+    ("route", "name", "problem"),
+    [
+        ("GET /api/nothing", "getNothing", "the monolith does not serve GET /api/nothing"),
+        ("GET /api/tags", "tagsAgain", "GET /api/tags is peeled already: listTags owns"),
+        ("GET /api/articles/{id}", "articleById", "is peeled already: getArticle owns"),
+        (ROUTE, "Favorite_article", "bad name 'Favorite_article'"),
+        (ROUTE, "f", "bad name 'f'"),
+        (ROUTE, "listTags", "a function named listTags exists already"),
+        ("favorite", "favoriteArticle", "not a route"),
+        ("* /api/tags", "anyTags", "peel one method of one path"),
+    ],
+)
+def test_pin_refuses_with_one_line(checkout: Path, route: str, name: str, problem: str) -> None:
+    before = (checkout / "serverless.yml").read_text()
+    result = peel(checkout, route, name)
+    assert result.returncode == 1
+    assert problem in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    assert (checkout / "serverless.yml").read_text() == before
+
+
+def test_pin_refuses_to_starve_the_monolith_and_says_by_how_much(checkout: Path) -> None:
+    path = checkout / "serverless.yml"
+    path.write_text(
+        path.read_text().replace(
+            "concurrency: {default: 2, dev: 1, prod: 10}\n    monolithFloor",
+            "concurrency: {default: 2, dev: 1, prod: 105}\n    monolithFloor",
+        )
+    )
+    result = peel(checkout, ROUTE, "favoriteArticle")
+    assert result.returncode == 1
+    assert "prod: the monolith would keep 45 reserved of its floor 50" in result.stderr
+    assert "lower custom.peel.concurrency.prod by 5" in result.stderr
+
+
+def test_switch_scaffolds_the_handler_and_fails_migration_status_until_written(
+    checkout: Path,
+) -> None:
+    assert peel(checkout, ROUTE, "favoriteArticle").returncode == 0
+    result = peel(checkout, ROUTE, "favoriteArticle", "--step", "switch")
+    assert result.returncode == 0, result.stderr
+    module = checkout / "app" / "functions" / "favorite_article.py"
+    assert module.is_file()
+    assert (checkout / "tests" / "events" / "favorite_article.json").is_file()
+    assert (checkout / "tests" / "contract" / "test_parity_favorite_article.py").is_file()
+    registry = load_registry(checkout / "serverless.yml")
+    function = registry.get("favoriteArticle")
+    assert function.state.value == "new"
+    assert function.module == "app.functions.favorite_article"
+
+    errors = wiring_report(registry, checkout).errors
+    assert any(
+        "favoriteArticle: app/functions/favorite_article.py still has the scaffold" in e
+        for e in errors
+    ), errors
+    assert peel(checkout, ROUTE, "favoriteArticle", "--step", "switch").returncode == 0
+
+
+def test_switch_needs_a_pin_first(checkout: Path) -> None:
+    result = peel(checkout, ROUTE, "favoriteArticle", "--step", "switch")
+    assert result.returncode == 1
+    assert "no function favoriteArticle: pin" in result.stderr
+
+
+# --- the wiring rules ---------------------------------------------------------------------
+
+
+def _config(**entry: Any) -> dict[str, Any]:
+    """The real serverless.yml with one more dedicated function, `broken`."""
+    config = load_serverless(REPO / "serverless.yml")
+    config["functions"]["broken"] = {
+        "handler": "app/functions/list_tags.handler",
+        "events": [{"httpApi": "GET /api/tags/{tag}"}],
+        "concurrency": {"default": 1},
+        **entry,
+    }
+    config["custom"]["migration"]["new"] = ["GET /api/tags/{tag}"]
+    return config
+
+
+def _errors(config: dict[str, Any], root: Path = REPO) -> list[str]:
+    return [e for e in wiring_report(registry_of(config), root).errors if e.startswith("broken:")]
+
+
+def test_the_real_configuration_is_wired() -> None:
+    assert wiring_report(load_registry()).errors == []
+
+
+def test_a_function_with_no_smoke_checks_fails() -> None:
+    errors = _errors(_config())
+    assert any("broken: no smoke checks" in e and "add `smoke:`" in e for e in errors), errors
+    declared = _config(smoke=[{"path": "/api/tags/x", "status": 200, "shape": "tags"}])
+    assert not any("no smoke checks" in e for e in _errors(declared))
+
+
+def test_a_function_the_hooks_may_not_invoke_fails() -> None:
+    untested = _config(deploymentSettings={"type": "AllAtOnce", "alias": "Live"})
+    assert any("name no preTrafficHook" in e for e in _errors(untested))
+    config = _config(smoke=[{"path": "/api/tags/x", "status": 200}])
+    role = config["resources"]["Resources"]["PreTrafficHookRole"]
+    for statement in role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]:
+        statement.pop("Sid", None)
+    assert any("the preTrafficHook preTrafficHook may not invoke it" in e for e in _errors(config))
+
+
+def test_a_missing_handler_module_fails() -> None:
+    errors = _errors(_config(handler="app/functions/no_such_module.handler"))
+    assert any("its handler module app.functions.no_such_module does not exist" in e
+               for e in errors)  # fmt: skip
+
+
+def test_a_handler_that_imports_flask_fails(tmp_path: Path) -> None:
+    (tmp_path / "app" / "functions").mkdir(parents=True)
+    (tmp_path / "app" / "functions" / "helper.py").write_text("def f():\n    import werkzeug\n")
+    (tmp_path / "app" / "functions" / "leaky.py").write_text("from app.functions import helper\n")
+    errors = _errors(_config(handler="app/functions/leaky.handler"), tmp_path)
+    assert any(
+        "imports the monolith's stack: app.functions.leaky -> app.functions.helper -> werkzeug" in e
+        for e in errors
+    ), errors
+
+
+def test_a_switched_function_without_parity_cases_or_sample_event_fails(tmp_path: Path) -> None:
+    (tmp_path / "app" / "functions").mkdir(parents=True)
+    (tmp_path / "app" / "functions" / "tag_page.py").write_text("import json\n")
+    (tmp_path / "tests" / "contract").mkdir(parents=True)
+    errors = _errors(_config(handler="app/functions/tag_page.handler"), tmp_path)
+    assert any("has no parity cases in tests/contract/ (Case('tag_page'" in e for e in errors)
+    assert any("has no sample event tests/events/tag_page.json" in e for e in errors)
+
+    (tmp_path / "tests" / "contract" / "test_x.py").write_text('CASES = [Case("tag_page", "a")]\n')
+    (tmp_path / "tests" / "events").mkdir()
+    (tmp_path / "tests" / "events" / "tag_page.json").write_text("{}")
+    errors = _errors(_config(handler="app/functions/tag_page.handler"), tmp_path)
+    assert not any("parity" in e or "sample event" in e for e in errors), errors
+
+
+def test_over_budget_names_the_reservations_to_lower() -> None:
+    config = _config(concurrency={"default": 1, "prod": 400})
+    report = budget_report(config, "prod", connections_each=1)
+    [error] = report.errors
+    assert "over budget; free" in error
+    assert "broken (400 reserved x2 versions)" in error
+
+
+def test_a_missing_stage_value_names_the_function_and_the_stage() -> None:
+    config = _config(concurrency={"dev": 1})
+    [error] = budget_report(config, "prod", connections_each=1).errors
+    assert "broken reaches the database without reserved concurrency" in error
+    assert "prod" in error
