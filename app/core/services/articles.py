@@ -62,17 +62,18 @@ _SUMMARY_COLUMNS = (
     articles.c.author_id,
     articles.c.created_at,
     articles.c.updated_at,
-    users.c.username,
-    users.c.bio,
-    users.c.image,
 )
+_AUTHOR_COLUMNS = (users.c.username, users.c.bio, users.c.image)
 _WITH_AUTHOR = articles.join(users, users.c.id == articles.c.author_id)
-_ARTICLE_BY = select(*_SUMMARY_COLUMNS, articles.c.body).select_from(_WITH_AUTHOR)
+_ARTICLE_BY = select(*_SUMMARY_COLUMNS, articles.c.body, *_AUTHOR_COLUMNS).select_from(_WITH_AUTHOR)
 _ARTICLE_BY_SLUG = _ARTICLE_BY.where(articles.c.slug == bindparam("slug"))
 _ARTICLE_BY_ID = _ARTICLE_BY.where(articles.c.id == bindparam("article_id"))
 _ARTICLE_ID_BY_SLUG = select(articles.c.id).where(articles.c.slug == bindparam("slug"))
 
 _IDS: BindParameter[int] = bindparam("ids", expanding=True)
+_AUTHORS_OF = select(users.c.id, *_AUTHOR_COLUMNS).where(
+    users.c.id.in_(bindparam("author_ids", expanding=True))
+)
 _TAGS_OF = (
     select(article_tags.c.article_id, tags.c.name)
     .join(tags, tags.c.id == article_tags.c.tag_id)
@@ -126,9 +127,11 @@ class _ListStatements:
         if statements is None:
             conditions = [_FILTERS[name] for name in filters]
             count = select(func.count()).select_from(articles).where(*conditions)
+            # The page is read off the articles' (created_at, id) index alone; the
+            # authors come in a query of their own (_AUTHORS_OF). Joined here, MySQL
+            # would sort the join, TEXT columns included, in a temporary table.
             page = (
                 select(*_SUMMARY_COLUMNS)
-                .select_from(_WITH_AUTHOR)
                 .where(*conditions)
                 .order_by(articles.c.created_at.desc(), articles.c.id.desc())
                 .limit(bindparam("limit", type_=Integer, literal_execute=True))
@@ -142,12 +145,27 @@ _list_statements = _ListStatements()
 
 
 def _present(
-    executor: Executor, rows: Sequence[AnyRow], viewer_id: int | None, *, with_body: bool
+    executor: Executor,
+    rows: Sequence[AnyRow],
+    viewer_id: int | None,
+    *,
+    with_body: bool,
+    with_authors: bool = False,
 ) -> list[dict[str, Any]]:
-    """Shape article rows, fetching tags, counts and the viewer's relations in bulk."""
+    """Shape article rows, fetching tags, counts and the viewer's relations in bulk, and
+    the authors too unless the rows carry them (`with_authors`)."""
     if not rows:
         return []
     ids = {"ids": [row.id for row in rows]}
+    author_ids = sorted({row.author_id for row in rows})
+    authors: dict[int, Any] = (
+        {row.author_id: row for row in rows}
+        if with_authors
+        else {
+            author.id: author
+            for author in executor.execute(_AUTHORS_OF, {"author_ids": author_ids})
+        }
+    )
     tag_names: dict[int, list[str]] = {}
     for article_id, name in executor.execute(_TAGS_OF, ids):
         tag_names.setdefault(article_id, []).append(name)
@@ -157,11 +175,11 @@ def _present(
         favorited = set(
             executor.execute(_FAVORITED_BY_VIEWER, ids | {"viewer_id": viewer_id}).scalars()
         )
-    following = followed_among(executor, viewer_id, {row.author_id for row in rows})
+    following = followed_among(executor, viewer_id, author_ids)
     return [
         shapes.article(
             row,
-            author=row,
+            author=authors[row.author_id],
             tags=tag_names.get(row.id, ()),
             favorited=row.id in favorited,
             favorites_count=counts.get(row.id, 0),
@@ -173,7 +191,7 @@ def _present(
 
 
 def _single(executor: Executor, row: AnyRow, viewer_id: int | None) -> dict[str, Any]:
-    return {"article": _present(executor, [row], viewer_id, with_body=True)[0]}
+    return {"article": _present(executor, [row], viewer_id, with_body=True, with_authors=True)[0]}
 
 
 def _page(
