@@ -90,9 +90,6 @@ _ARTICLE_BY_ID = _ARTICLE_BY.where(articles.c.id == bindparam("article_id"))
 _ARTICLE_ID_BY_SLUG = select(articles.c.id).where(articles.c.slug == bindparam("slug"))
 
 _IDS: BindParameter[int] = bindparam("ids", expanding=True)
-_AUTHORS_OF = select(users.c.id, *_AUTHOR_COLUMNS).where(
-    users.c.id.in_(bindparam("author_ids", expanding=True))
-)
 _TAGS_OF = (
     select(article_tags.c.article_id, tags.c.name)
     .join(tags, tags.c.id == article_tags.c.tag_id)
@@ -138,15 +135,21 @@ class _ListStatements:
         if statements is None:
             conditions = [_FILTERS[name] for name in filters]
             count = select(func.count()).select_from(articles).where(*conditions)
-            # The page is read off the articles' (created_at, id) index alone; the
-            # authors come in a query of their own (_AUTHORS_OF). Joined here, MySQL
-            # would sort the join, TEXT columns included, in a temporary table.
-            page = (
+            # The page is cut from the articles alone, off their (created_at, id) index,
+            # and only its rows are joined to their authors. Joining first, MySQL would
+            # sort the whole join, TEXT columns included, in a temporary table.
+            cut = (
                 select(*_SUMMARY_COLUMNS)
                 .where(*conditions)
                 .order_by(articles.c.created_at.desc(), articles.c.id.desc())
                 .limit(bindparam("limit", type_=Integer))
                 .offset(bindparam("offset", type_=Integer))
+                .subquery("page")
+            )
+            page = (
+                select(*cut.c, *_AUTHOR_COLUMNS)
+                .join_from(cut, users, users.c.id == cut.c.author_id)
+                .order_by(cut.c.created_at.desc(), cut.c.id.desc())
             )
             statements = self._built[filters] = (count, page)
         return statements
@@ -156,36 +159,21 @@ _list_statements = _ListStatements()
 
 
 def _present(
-    executor: Executor,
-    rows: Sequence[AnyRow],
-    viewer_id: int | None,
-    *,
-    with_body: bool,
-    with_authors: bool = False,
+    executor: Executor, rows: Sequence[AnyRow], viewer_id: int | None, *, with_body: bool
 ) -> list[dict[str, Any]]:
-    """Shape article rows (read with `viewer_id` bound), fetching tags and whether the
-    viewer follows each author in bulk, and the authors too unless the rows carry them
-    (`with_authors`)."""
+    """Shape article rows (read with `viewer_id` bound, their authors' columns joined),
+    fetching the tags and whether the viewer follows each author in bulk."""
     if not rows:
         return []
     ids = {"ids": [row.id for row in rows]}
-    author_ids = sorted({row.author_id for row in rows})
-    authors: dict[int, Any] = (
-        {row.author_id: row for row in rows}
-        if with_authors
-        else {
-            author.id: author
-            for author in executor.execute(_AUTHORS_OF, {"author_ids": author_ids})
-        }
-    )
     tag_names: dict[int, list[str]] = {}
     for article_id, name in executor.execute(_TAGS_OF, ids):
         tag_names.setdefault(article_id, []).append(name)
-    following = followed_among(executor, viewer_id, author_ids)
+    following = followed_among(executor, viewer_id, {row.author_id for row in rows})
     return [
         shapes.article(
             row,
-            author=authors[row.author_id],
+            author=row,
             tags=tag_names.get(row.id, ()),
             favorited=bool(row.viewer_favorited),
             favorites_count=row.favorites_count,
@@ -197,7 +185,7 @@ def _present(
 
 
 def _single(executor: Executor, row: AnyRow, viewer_id: int | None) -> dict[str, Any]:
-    return {"article": _present(executor, [row], viewer_id, with_body=True, with_authors=True)[0]}
+    return {"article": _present(executor, [row], viewer_id, with_body=True)[0]}
 
 
 def _page(
