@@ -41,6 +41,7 @@ from app.platform.http import (
     error_payload,
 )
 from app.platform.observability import bind_invocation, metrics
+from app.platform.read_retry import retry_read
 from app.platform.settings import Settings
 
 if TYPE_CHECKING:
@@ -257,7 +258,13 @@ def serve(
         if parameters is None:
             answer = Answer(error_payload(NOT_FOUND_MESSAGE), 404)
         else:
-            answer = respond(Request(event, parameters))
+            request = Request(event, parameters)
+            # A read that lost its database connection runs once more, in the time left.
+            answer = retry_read(
+                ((event.get("requestContext") or {}).get("http") or {}).get("method", ""),
+                lambda: respond(request),
+                remaining_seconds=lambda: context.get_remaining_time_in_millis() / 1000,
+            )
     except Exception as error:
         answer = _failure(error, event)
     finally:

@@ -506,3 +506,21 @@ def emf_metrics(output: str) -> dict[str, Any]:
             for metric in definition["Metrics"]:
                 values[metric["Name"]] = blob[metric["Name"]]
     return values
+
+
+def test_standard_logging_arguments_keep_their_meaning() -> None:
+    output = io.StringIO()
+    previous = logger.registered_handler.setStream(output)
+    try:
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logger.warning("kept going", exc_info=True, extra={"attempt": 2})
+        logger.info("plain", exc_info=False)
+    finally:
+        logger.registered_handler.setStream(previous)
+    warning, plain = (json.loads(line) for line in output.getvalue().splitlines())
+    assert warning["exception_name"] == "ValueError"
+    assert warning["attempt"] == 2
+    assert "exc_info" not in warning and "extra" not in warning
+    assert "exception" not in plain
