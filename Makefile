@@ -65,9 +65,11 @@ peel: $(STAMPS)/venv
 	@test -n "$(ROUTE)" -a -n "$(NAME)" || { echo "usage: make peel ROUTE='METHOD /path' NAME=lowerCamelCase [STEP=pin|shadow|switch]" >&2; exit 2; }
 	$(BIN)/python scripts/peel.py "$(ROUTE)" "$(NAME)" --step "$(STEP)"
 
-## make bench: cold start and warm time of each peeled route, function vs monolith vs floor,
-## measured on the packaged zip in a read-only folder; prints a table, writes bench/results.json.
+## make bench: cold start, warm time and peak RSS of every dedicated route, function vs
+## monolith vs floor, interleaved rounds on SQLite and MariaDB, measured on the packaged zip in
+## a read-only folder; prints a table, writes bench/out/ (results.json, results.md, bench.svg).
 bench: deps
+	bash scripts/ensure-mariadb.sh
 	$(BIN)/python bench/run.py
 
 ## make test: lint, types and every test, on SQLite and on MariaDB (started if it is down).

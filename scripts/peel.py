@@ -253,34 +253,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from app import init_finished
+from app.platform.lambda_http import Answer, Request, Route, Runtime, serve
 
-from app.platform.lambda_http import Runtime, http_resolver, metrics, tracer
-from app.platform.observability import logger
-
+ROUTE = Route("{route.key}")
 runtime = Runtime.from_env()
-app = http_resolver()
+init_finished()
 
 
-@app.route("{_flask_rule(route)}", method="{route.method}")
-def {snake_case(name)}({", ".join(f"{p}: str" for p in route.parameters)}) -> Response[str]:
-    # Parse the request, call one service in app.core.services, shape the answer with
-    # json_response (app.platform.lambda_http); then delete this line and the next.
+def {snake_case(name)}(request: Request) -> Answer:
+    # Read request.path / request.args / request.header(), call one service in
+    # app.core.services, return Answer(payload, status); then delete this line and the next.
     raise NotImplementedError("{name}: {SCAFFOLD_MARKER}: call the service")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics(capture_cold_start_metric=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return serve(event, context, ROUTE, {snake_case(name)})
 '''
-
-
-def _flask_rule(route: Route) -> str:
-    return re.sub(r"\{(\w+)\}", r"<\1>", route.path)
 
 
 def sample_event(route: Route) -> str:

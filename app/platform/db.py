@@ -2,7 +2,8 @@
 
 One `Database` per process (per Lambda execution environment), made at start-up.
 The code that owns a unit of work opens it with `transaction()`; services receive the
-session and never commit or close it themselves.
+session and never commit or close it themselves. Reads that need no ORM open a Core
+connection with `connect()`: the ORM is imported only when a session is first made.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
 
 from app.platform.observability import logger
 from app.platform.rds_iam import IamAuthToken
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
     from app.platform.settings import Settings
 
 # MySQL connections are dropped by servers and proxies after a while; recycle first.
@@ -165,10 +167,8 @@ class Database:
 
     def __init__(self, bind: Engine | Connection, *, join_savepoint: bool = False) -> None:
         self.bind = bind
-        # Tests bind to a connection inside an outer transaction: each unit of work
-        # becomes a savepoint that the test rolls back afterwards.
-        mode = "create_savepoint" if join_savepoint else "conditional_savepoint"
-        self.sessions = sessionmaker(bind=bind, expire_on_commit=False, join_transaction_mode=mode)
+        self._join_savepoint = join_savepoint
+        self._sessions: sessionmaker[Session] | None = None
         # A COMMIT can only lose its answer over a network connection of our own.
         self._verifies_commits = isinstance(bind, Engine) and bind.dialect.name in (
             "mysql",
@@ -176,10 +176,24 @@ class Database:
         )
         self._writes = itertools.count(1)
 
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """The session factory, made (and the ORM imported) on first use."""
+        if self._sessions is None:
+            from sqlalchemy.orm import sessionmaker
+
+            # Tests bind to a connection inside an outer transaction: each unit of work
+            # becomes a savepoint that the test rolls back afterwards.
+            mode = "create_savepoint" if self._join_savepoint else "conditional_savepoint"
+            self._sessions = sessionmaker(
+                bind=self.bind, expire_on_commit=False, join_transaction_mode=mode
+            )
+        return self._sessions
+
     def _issue_receipt(self, session: Session) -> str:
         """A new write receipt, inserted in the session's transaction; every
         RECEIPT_PRUNE_EVERY-th also deletes receipts older than RECEIPT_TTL."""
-        from app.core.models import utcnow, write_receipts
+        from app.core.tables import utcnow, write_receipts
 
         receipt = uuid.uuid4().hex
         now = utcnow()
@@ -195,7 +209,7 @@ class Database:
     def _committed(self, receipt: str) -> bool:
         """Whether the transaction that inserted `receipt` committed. The locking read
         waits while that transaction is still finishing on the server."""
-        from app.core.models import write_receipts
+        from app.core.tables import write_receipts
 
         query = (
             select(write_receipts.c.id)
@@ -268,6 +282,17 @@ class Database:
         """A session for reads only; nothing is committed."""
         with self.sessions() as session:
             yield session
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A Core connection for reads only: nothing is committed (what the connection
+        began is rolled back when it goes back to the pool)."""
+        if isinstance(self.bind, Connection):
+            # Bound to a connection inside an outer transaction (tests): read in it.
+            yield self.bind
+            return
+        with self.bind.connect() as connection:
+            yield connection
 
     def dispose(self) -> None:
         if isinstance(self.bind, Engine):

@@ -427,14 +427,14 @@ def _fake_token(n: int) -> str:
     )
 
 
-class FakeRdsClient:
-    """Stands in for boto3's RDS client: hands out the given tokens, records each call."""
+class FakeIssuer:
+    """Stands in for the token signer: hands out the given tokens, records each call."""
 
     def __init__(self, tokens: list[str]) -> None:
         self._tokens = iter(tokens)
         self.calls: list[dict[str, Any]] = []
 
-    def generate_db_auth_token(self, **kwargs: Any) -> str:
+    def __call__(self, **kwargs: Any) -> str:
         self.calls.append(kwargs)
         return next(self._tokens)
 
@@ -451,24 +451,21 @@ class FakeClock:
 
 
 def test_iam_token_is_reused_for_ten_minutes_then_renewed() -> None:
-    client, clock = FakeRdsClient(["t1", "t2", "t3"]), FakeClock()
+    issuer, clock = FakeIssuer(["t1", "t2", "t3"]), FakeClock()
     token = IamAuthToken(
-        host="proxy.example", port=3306, user="app", region=IAM_REGION, client=client, clock=clock
+        host="proxy.example", port=3306, user="app", region=IAM_REGION, issue=issuer, clock=clock
     )
     assert TOKEN_REUSE_SECONDS == 600 < TOKEN_LIFETIME_SECONDS
     assert token() == "t1"
     clock.advance(TOKEN_REUSE_SECONDS - 0.5)
     assert token() == "t1"
-    assert len(client.calls) == 1
+    assert len(issuer.calls) == 1
     clock.advance(0.5)
     assert token() == "t2"
     assert token() == "t2"
     assert (
-        client.calls
-        == [
-            {"DBHostname": "proxy.example", "Port": 3306, "DBUsername": "app", "Region": IAM_REGION}
-        ]
-        * 2
+        issuer.calls
+        == [{"host": "proxy.example", "port": 3306, "user": "app", "region": IAM_REGION}] * 2
     )
 
 
@@ -517,9 +514,9 @@ def test_iam_token_is_the_password_of_each_new_connection(
     finally:
         plain.dispose()
 
-    client, clock = FakeRdsClient([_fake_token(1), _fake_token(2)]), FakeClock()
+    issuer, clock = FakeIssuer([_fake_token(1), _fake_token(2)]), FakeClock()
     monkeypatch.setattr(
-        db_module, "IamAuthToken", functools.partial(IamAuthToken, client=client, clock=clock)
+        db_module, "IamAuthToken", functools.partial(IamAuthToken, issue=issuer, clock=clock)
     )
     engine = Database.from_settings(settings).bind
     assert isinstance(engine, Engine)
@@ -531,19 +528,19 @@ def test_iam_token_is_the_password_of_each_new_connection(
 
     try:
         first = connection_id()
-        assert client.calls == [
-            {"DBHostname": "127.0.0.1", "Port": 3306, "DBUsername": IAM_USER, "Region": IAM_REGION}
+        assert issuer.calls == [
+            {"host": "127.0.0.1", "port": 3306, "user": IAM_USER, "region": IAM_REGION}
         ]
         # The pooled connection is reused: no new connection, no new token.
         assert connection_id() == first
-        assert len(client.calls) == 1
+        assert len(issuer.calls) == 1
 
         # A new connection within ten minutes opens with the same token.
         clock.advance(TOKEN_REUSE_SECONDS - 60)
         engine.dispose()
         second = connection_id()
         assert second != first
-        assert len(client.calls) == 1
+        assert len(issuer.calls) == 1
 
         # Past ten minutes a new connection asks for a new token, and only opens with it.
         with admin.begin() as connection:
@@ -554,6 +551,6 @@ def test_iam_token_is_the_password_of_each_new_connection(
         clock.advance(60)
         engine.dispose()
         assert connection_id() not in (first, second)
-        assert len(client.calls) == 2
+        assert len(issuer.calls) == 2
     finally:
         engine.dispose()
