@@ -1,12 +1,14 @@
-"""The RealWorld JSON shapes, built in one place for every web layer."""
+"""The RealWorld JSON shapes, built in one place for every web layer.
+
+Each shape reads attributes by name, so it takes a Core result row (the read paths) or an
+ORM object (the write paths) alike."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
-
-from app.core.models import Article, Comment, User
 
 
 def to_json(value: Any) -> str:
@@ -16,10 +18,12 @@ def to_json(value: Any) -> str:
 
 def timestamp(moment: datetime) -> str:
     """ISO-8601 UTC with milliseconds and a `Z`, e.g. 2016-02-18T03:22:56.637Z."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat() truncates to milliseconds as the format asks, and is much cheaper than
+    # strftime(): a page of articles formats forty timestamps.
+    return moment.isoformat(timespec="milliseconds") + "Z"
 
 
-def user(account: User, token: str) -> dict[str, Any]:
+def user(account: Any, token: str) -> dict[str, Any]:
     return {
         "email": account.email,
         "token": token,
@@ -29,7 +33,7 @@ def user(account: User, token: str) -> dict[str, Any]:
     }
 
 
-def profile(person: User, *, following: bool) -> dict[str, Any]:
+def profile(person: Any, *, following: bool) -> dict[str, Any]:
     return {
         "username": person.username,
         "bio": person.bio,
@@ -39,8 +43,10 @@ def profile(person: User, *, following: bool) -> dict[str, Any]:
 
 
 def article(
-    item: Article,
+    item: Any,
     *,
+    author: Any,
+    tags: Iterable[str],
     favorited: bool,
     favorites_count: int,
     following_author: bool,
@@ -54,21 +60,21 @@ def article(
     if with_body:
         shape["body"] = item.body
     shape |= {
-        "tagList": sorted(tag.name for tag in item.tags),
+        "tagList": sorted(tags),
         "createdAt": timestamp(item.created_at),
         "updatedAt": timestamp(item.updated_at),
         "favorited": favorited,
         "favoritesCount": favorites_count,
-        "author": profile(item.author, following=following_author),
+        "author": profile(author, following=following_author),
     }
     return shape
 
 
-def comment(item: Comment, *, following_author: bool) -> dict[str, Any]:
+def comment(item: Any, *, author: Any, following_author: bool) -> dict[str, Any]:
     return {
         "id": item.id,
         "createdAt": timestamp(item.created_at),
         "updatedAt": timestamp(item.updated_at),
         "body": item.body,
-        "author": profile(item.author, following=following_author),
+        "author": profile(author, following=following_author),
     }

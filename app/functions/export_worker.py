@@ -33,6 +33,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from app import init_finished
 from app.platform.db import Database
 from app.platform.exports import (
     GAVE_UP_REASON,
@@ -116,6 +117,9 @@ def default_worker() -> ExportWorker:
             max_receive_count=settings.exports.max_receive_count,
         )
     return _worker
+
+
+init_finished()
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -6,35 +6,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
+from app import init_finished
 from app.core.services import articles
-from app.platform.lambda_http import (
-    Runtime,
-    http_resolver,
-    json_response,
-    metrics,
-    page_of,
-    query_args,
-    tracer,
-)
-from app.platform.observability import logger
+from app.platform.lambda_http import Answer, Request, Route, Runtime, page_of, serve
 
+ROUTE = Route("GET /api/articles")
 runtime = Runtime.from_env()
-app = http_resolver()
+init_finished()
 
 
-@app.get("/api/articles")
-def list_articles() -> Response[str]:
-    args = query_args(app.current_event)
-    with runtime.database.read() as session:
-        viewer = runtime.viewer_id(app.current_event, session)
+def list_articles(request: Request) -> Answer:
+    args = request.args
+    with runtime.reads() as connection:
+        viewer = runtime.viewer_id(request, connection)
         page = page_of(args, runtime.settings)
-        return json_response(
+        return Answer(
             articles.list_articles(
-                session,
+                connection,
                 page,
                 viewer,
                 tag=args.get("tag"),
@@ -44,8 +32,5 @@ def list_articles() -> Response[str]:
         )
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics(capture_cold_start_metric=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return serve(event, context, ROUTE, list_articles)

@@ -10,6 +10,7 @@ from typing import Any
 
 from alembic.runtime.migration import MigrationContext
 
+from app import init_finished
 from app.platform.db import Database
 from app.platform.observability import logger
 from app.platform.schema import upgrade
@@ -18,6 +19,9 @@ from app.platform.settings import Settings
 
 def _revision(connection: Any) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
+
+
+init_finished()
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -1,30 +1,32 @@
-"""What every dedicated HTTP function shares, on Powertools for AWS Lambda.
+"""What every dedicated HTTP function shares: one small wrapper around its one route.
 
-A peeled route must answer exactly as the monolith did (legacy/context.py, legacy/errors.py,
-reached through serverless-wsgi), so everything here is built from the same definitions in
-app.platform.http: the caller from the Authorization header, Flask's reading of the query
-string and the path, the JSON response with CORS on every answer, and one exception handler
-with the monolith's status mapping and error body. Nothing here imports Flask or Werkzeug.
+API Gateway has already routed the request, so a function needs no router: `serve()`
+reads the HTTP API v2 event (path, query string, headers), hands a `Request` to the
+function's own code and turns what comes back, or what it raises, into the response.
 
-Cold start: the JWT library (and the account lookup that goes with a token) is imported on
-the first request that presents a token; Tracer patches nothing.
+A peeled route must answer exactly as the monolith did (legacy/context.py,
+legacy/errors.py, reached through serverless-wsgi), so everything here is built from the
+same definitions in app.platform.http: the caller from the Authorization header, Flask's
+reading of the query string and the path, the JSON response with CORS on every answer,
+and one mapping from exception to answer. Nothing here imports Flask, Werkzeug, the ORM
+or a Powertools event handler.
+
+Per invocation `serve()` also puts the Lambda and API Gateway request ids on every log
+line and writes the request's metrics (EMF). Tracing is Lambda's own (active tracing in
+serverless.yml): it records each invocation without an SDK in the process.
+
+Cold start: the JWT library is imported on the first request that presents a token.
 """
 
 from __future__ import annotations
 
 import codecs
-import os
-import re
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote
-
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.metrics import Metrics, MetricUnit
-from aws_lambda_powertools.tracing import Tracer
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
-from sqlalchemy.orm import Session
 
 from app.core.errors import AuthenticationRequired
 from app.core.validation import Page, parse_page
@@ -38,16 +40,15 @@ from app.platform.http import (
     error_answer,
     error_payload,
 )
-from app.platform.observability import bind_invocation
+from app.platform.observability import bind_invocation, metrics
+from app.platform.read_retry import retry_read
 from app.platform.settings import Settings
 
 if TYPE_CHECKING:
-    from app.core.tokens import TokenIssuer
+    from sqlalchemy import Connection, Executable, Result
 
-# One of each per execution environment. The Tracer patches no library: these functions
-# call no AWS API per request, and patching would import what it instruments.
-tracer = Tracer(auto_patch=False)
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Conduit"))
+    from app.core.services._common import Executor
+    from app.core.tokens import TokenIssuer
 
 # Werkzeug reads the query string with this error handler: bytes that are not UTF-8 stay
 # percent-encoded instead of becoming U+FFFD. The same rule under our own name.
@@ -60,6 +61,29 @@ def _requote(error: UnicodeError) -> tuple[str, int]:
 
 
 codecs.register_error(_REQUOTE_INVALID_UTF8, _requote)
+
+
+class LazyConnection:
+    """A Core connection that is checked out on the first statement, not before: a
+    request refused before it reads anything (no credentials where they are required, a
+    bad page) never touches the database, as in the monolith, whose sessions connect
+    on first use too."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._connection: Connection | None = None
+        self._stack = ExitStack()
+
+    def execute(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None, /
+    ) -> Result[*tuple[Any, ...]]:
+        if self._connection is None:
+            self._connection = self._stack.enter_context(self._database.connect())
+        return self._connection.execute(statement, parameters)
+
+    def close(self) -> None:
+        self._stack.close()
+        self._connection = None
 
 
 class Runtime:
@@ -85,27 +109,93 @@ class Runtime:
             self._tokens = TokenIssuer(self.settings.jwt_secret, self.settings.jwt_ttl_seconds)
         return self._tokens
 
-    def viewer_id(self, event: APIGatewayProxyEventV2, session: Session) -> int | None:
+    @contextmanager
+    def reads(self) -> Iterator[LazyConnection]:
+        """Where one request reads: a connection taken on first use, given back after."""
+        connection = LazyConnection(self.database)
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    def viewer_id(self, request: Request, connection: Executor) -> int | None:
         """The caller's user id, or None when no credentials were sent. Credentials that
         were sent but are invalid, or name an account that is gone, are an error."""
-        token = bearer_token(event.headers.get("authorization"))
+        token = bearer_token(request.header("authorization"))
         if token is None:
             return None
         user_id = self.tokens.verify(token)
-        from app.core.services import users
+        from app.core.services._common import ensure_account
 
-        users.ensure_account(session, user_id)
+        ensure_account(connection, user_id)
         return user_id
 
-    def caller_id(self, event: APIGatewayProxyEventV2, session: Session) -> int:
+    def caller_id(self, request: Request, connection: Executor) -> int:
         """The caller's user id; AuthenticationRequired when no credentials were sent."""
-        user_id = self.viewer_id(event, session)
+        user_id = self.viewer_id(request, connection)
         if user_id is None:
             raise AuthenticationRequired("authorization is required")
         return user_id
 
 
-def query_args(event: APIGatewayProxyEventV2) -> dict[str, str]:
+@dataclass(frozen=True)
+class Route:
+    """One HTTP API route, e.g. `GET /api/articles/{slug}`, matched against a path the
+    way the monolith matches it: serverless-wsgi percent-decodes the whole path before
+    Flask routes it, and a parameter is any non-empty run of characters but '/'. So an
+    encoded slash splits a segment, as in the monolith, where API Gateway's own
+    `pathParameters` would have kept it in one."""
+
+    key: str
+    segments: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        _method, _, path = self.key.partition(" ")
+        object.__setattr__(self, "segments", tuple(path.split("/")))
+
+    def match(self, raw_path: str) -> dict[str, str] | None:
+        """The path parameters of `raw_path` (as sent), or None when it is not this route."""
+        parts = unquote(raw_path).split("/")
+        if len(parts) != len(self.segments):
+            return None
+        parameters: dict[str, str] = {}
+        for part, segment in zip(parts, self.segments, strict=True):
+            if segment.startswith("{") and segment.endswith("}"):
+                if not part:
+                    return None
+                parameters[segment[1:-1]] = part
+            elif part != segment:
+                return None
+        return parameters
+
+
+@dataclass(frozen=True)
+class Request:
+    """The parts of an HTTP API v2 event a route reads."""
+
+    event: Mapping[str, Any]
+    path: Mapping[str, str]
+
+    def header(self, name: str) -> str | None:
+        """A header by its lower-case name (API Gateway lower-cases them)."""
+        headers: Mapping[str, str] = self.event.get("headers") or {}
+        return headers.get(name)
+
+    @cached_property
+    def args(self) -> dict[str, str]:
+        return query_args(self.event)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A JSON answer: the payload, its status and any headers beyond the common ones."""
+
+    payload: object
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def query_args(event: Mapping[str, Any]) -> dict[str, str]:
     """The query string as Flask's `request.args.get` reads it: the first value of a
     repeated key, blank values kept as "", '+' as a space, invalid UTF-8 left encoded.
 
@@ -124,55 +214,59 @@ def page_of(args: Mapping[str, str], settings: Settings) -> Page:
 
 def json_response(
     payload: object, status: int = 200, headers: Mapping[str, str] | None = None
-) -> Response[str]:
-    """The monolith's JSON answer: its encoding, its content type, CORS headers."""
-    return Response(
-        status_code=status,
-        content_type=JSON_CONTENT_TYPE,
-        body=dumps(payload),
-        headers={**(headers or {}), **CORS_HEADERS},
-    )
+) -> dict[str, Any]:
+    """The monolith's JSON answer as an HTTP API v2 response: its encoding, its content
+    type, CORS headers."""
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": JSON_CONTENT_TYPE, **(headers or {}), **CORS_HEADERS},
+        "body": dumps(payload),
+        "isBase64Encoded": False,
+    }
 
 
-class HttpApiResolver(APIGatewayHttpResolver):
-    """Routes the path exactly as the monolith sees it.
-
-    serverless-wsgi percent-decodes the whole path before Flask routes it, and Flask's
-    default converter takes any run of characters but '/'. Powertools would route the
-    path as it arrives and let a parameter match only a fixed class of characters."""
-
-    def _remove_prefix(self, path: str) -> str:
-        return unquote(super()._remove_prefix(path))
-
-    @staticmethod
-    def _compile_regex(rule: str, base_regex: str = "^{}$") -> re.Pattern[str]:
-        return re.compile(base_regex.format(re.sub(r"<(\w+)>", r"(?P<\1>[^/]+)", rule)))
+def _failure(error: Exception, event: Mapping[str, Any]) -> Answer:
+    http = (event.get("requestContext") or {}).get("http") or {}
+    answer = error_answer(error, method=http.get("method", ""), path=http.get("path", ""))
+    if answer.status >= 500:
+        metrics.add_count("ServerErrors")
+    if answer.status == 503:
+        metrics.add_count("DatabaseUnavailable")
+    return Answer(answer.payload, answer.status, answer.headers)
 
 
-def http_resolver() -> HttpApiResolver:
-    """A resolver with the monolith's error handling; add the function's route to it."""
-    app = HttpApiResolver()
+_cold_start = True
 
-    def observe(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[str]:
-        event = app.current_event
-        bind_invocation(event.raw_event, app.lambda_context)
-        metrics.add_dimension(name="route", value=event.get("routeKey") or "unknown")
-        metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
-        return next_middleware(app)
 
-    @app.not_found
-    def not_found(_error: Exception) -> Response[str]:
-        return json_response(error_payload(NOT_FOUND_MESSAGE), 404)
-
-    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
-    def failed(error: Exception) -> Response[str]:
-        event = app.current_event
-        answer = error_answer(error, method=event.http_method, path=event.path)
-        if answer.status >= 500:
-            metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
-        if answer.status == 503:
-            metrics.add_metric(name="DatabaseUnavailable", unit=MetricUnit.Count, value=1)
-        return json_response(answer.payload, answer.status, answer.headers)
-
-    app.use(middlewares=[observe])
-    return app
+def serve(
+    event: Mapping[str, Any],
+    context: Any,
+    route: Route,
+    respond: Callable[[Request], Answer],
+) -> dict[str, Any]:
+    """One invocation of a single-route function: `respond` gets the request when the
+    path is the route's; any exception becomes the monolith's error answer."""
+    global _cold_start
+    bind_invocation(event, context)
+    if _cold_start:
+        metrics.cold_start(getattr(context, "function_name", "unknown"))
+        _cold_start = False
+    metrics.add_dimension("route", event.get("routeKey") or "unknown")
+    metrics.add_count("Requests")
+    try:
+        parameters = route.match(event.get("rawPath") or "/")
+        if parameters is None:
+            answer = Answer(error_payload(NOT_FOUND_MESSAGE), 404)
+        else:
+            request = Request(event, parameters)
+            # A read that lost its database connection runs once more, in the time left.
+            answer = retry_read(
+                ((event.get("requestContext") or {}).get("http") or {}).get("method", ""),
+                lambda: respond(request),
+                remaining_seconds=lambda: context.get_remaining_time_in_millis() / 1000,
+            )
+    except Exception as error:
+        answer = _failure(error, event)
+    finally:
+        metrics.flush()
+    return json_response(answer.payload, answer.status, answer.headers)

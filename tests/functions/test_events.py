@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.platform.lambda_http import HttpApiResolver, Runtime
+from app.platform.lambda_http import Route, Runtime
 from tests.events import event_names, load_event
 from tests.functions.support import FUNCTIONS, Function, import_function
 
@@ -29,7 +29,7 @@ def test_every_sample_event_belongs_to_a_function() -> None:
 def test_function_module_shape(function: Function) -> None:
     module = import_function(function.name)
     assert callable(module.handler)
-    assert isinstance(module.app, HttpApiResolver)
+    assert Route(function.route) == module.ROUTE
     assert isinstance(module.runtime, Runtime)
 
 

@@ -1,11 +1,12 @@
 """app.platform.lambda_http: auth parsing, query and path parsing, responses, error mapping.
 
-The resolver tests run a throwaway resolver (made by `http_resolver()`, as every function's
-is) with routes that raise what a service can raise; nothing here needs the monolith.
+The `serve()` tests run throwaway routes that answer or raise what a service can raise, as
+every function's handler does; nothing here needs the monolith.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -13,9 +14,7 @@ from typing import Any
 
 import jwt
 import pytest
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
-from sqlalchemy import delete
+from sqlalchemy import delete, literal, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.test import EnvironBuilder
@@ -28,17 +27,21 @@ from app.core.errors import (
     ValidationFailed,
 )
 from app.core.models import User
+from app.platform import lambda_http
 from app.platform.db import Database
 from app.platform.http import CORS_HEADERS, JSON_CONTENT_TYPE, UNAVAILABLE_MESSAGE, dumps
 from app.platform.lambda_http import (
-    HttpApiResolver,
+    Answer,
+    LazyConnection,
+    Request,
+    Route,
     Runtime,
-    http_resolver,
     json_response,
-    metrics,
     page_of,
     query_args,
+    serve,
 )
+from app.platform.observability import logger, metrics
 from app.platform.settings import Settings
 from tests.conftest import TEST_CONFIG
 from tests.functions.support import runtime_on
@@ -47,14 +50,10 @@ from tests.lambda_support import LambdaContext, http_event
 TEST_SECRET = TEST_CONFIG["JWT_SECRET"]
 
 
-def v2(event: dict[str, Any]) -> APIGatewayProxyEventV2:
-    return APIGatewayProxyEventV2(event)
-
-
-def with_query(raw: str) -> APIGatewayProxyEventV2:
+def with_query(raw: str) -> dict[str, Any]:
     event = http_event("GET", "/api/articles")
     event["rawQueryString"] = raw
-    return v2(event)
+    return event
 
 
 # --- query strings --------------------------------------------------------------------
@@ -97,7 +96,7 @@ def test_query_args_match_werkzeug(raw: str) -> None:
 def test_query_args_without_raw_query_string() -> None:
     event = http_event("GET", "/api/articles")
     del event["rawQueryString"]
-    assert query_args(v2(event)) == {}
+    assert query_args(event) == {}
 
 
 def test_page_of_clamps_to_the_configured_maximum() -> None:
@@ -140,24 +139,23 @@ def token_for(subject: Any, *, secret: str = TEST_SECRET, expires_in: int = 3600
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def with_authorization(value: str | None, name: str = "authorization") -> APIGatewayProxyEventV2:
-    event = http_event("GET", "/api/articles")
-    if value is not None:
-        event["headers"][name] = value
-    return v2(event)
+def with_authorization(value: str | None, name: str = "Authorization") -> Request:
+    # http_event lower-cases header names, as API Gateway does.
+    event = http_event("GET", "/api/articles", headers={} if value is None else {name: value})
+    return Request(event, {})
 
 
-def viewer(runtime: Runtime, event: APIGatewayProxyEventV2) -> int | None:
-    with runtime.database.read() as session:
-        return runtime.viewer_id(event, session)
+def viewer(runtime: Runtime, request: Request) -> int | None:
+    with runtime.reads() as connection:
+        return runtime.viewer_id(request, connection)
 
 
 @pytest.mark.parametrize("header", [None, "", "   "])
 def test_no_credentials_is_an_anonymous_viewer(runtime: Runtime, header: str | None) -> None:
     event = with_authorization(header)
     assert viewer(runtime, event) is None
-    with runtime.database.read() as session, pytest.raises(AuthenticationRequired) as raised:
-        runtime.caller_id(event, session)
+    with runtime.reads() as connection, pytest.raises(AuthenticationRequired) as raised:
+        runtime.caller_id(event, connection)
     assert raised.value.messages == ["authorization is required"]
 
 
@@ -168,7 +166,7 @@ def test_no_credentials_is_an_anonymous_viewer(runtime: Runtime, header: str | N
         ("Bearer {}", "authorization"),
         ("token {}", "authorization"),
         ("  Token   {}  ", "authorization"),
-        ("Token {}", "Authorization"),
+        ("Token {}", "AUTHORIZATION"),
     ],
 )
 def test_valid_token_names_the_caller(
@@ -176,8 +174,8 @@ def test_valid_token_names_the_caller(
 ) -> None:
     event = with_authorization(template.format(token_for(user_id)), name)
     assert viewer(runtime, event) == user_id
-    with runtime.database.read() as session:
-        assert runtime.caller_id(event, session) == user_id
+    with runtime.reads() as connection:
+        assert runtime.caller_id(event, connection) == user_id
 
 
 @pytest.mark.parametrize(
@@ -226,26 +224,82 @@ def test_runtime_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Non
         runtime.database.dispose()
 
 
-# --- responses and errors -------------------------------------------------------------
+# --- reading lazily -------------------------------------------------------------------
+
+
+class CountingDatabase(Database):
+    """A Database that counts the connections it hands out."""
+
+    def __init__(self, inner: Database) -> None:
+        super().__init__(inner.bind)
+        self.connections = 0
+
+    def connect(self) -> Any:
+        self.connections += 1
+        return super().connect()
+
+
+def test_no_connection_is_taken_until_a_statement_runs(database: Database) -> None:
+    counting = CountingDatabase(database)
+    reads = LazyConnection(counting)
+    assert counting.connections == 0
+    assert reads.execute(select(literal(41) + 1)).scalar() == 42
+    assert reads.execute(select(literal("again"))).scalar() == "again"
+    assert counting.connections == 1
+    reads.close()
+
+
+def test_an_anonymous_request_refused_before_reading_never_connects(
+    runtime: Runtime, database: Database
+) -> None:
+    counting = CountingDatabase(database)
+    lazy = Runtime(runtime.settings, counting)
+    with lazy.reads() as connection, pytest.raises(AuthenticationRequired):
+        lazy.caller_id(with_authorization(None), connection)
+    assert counting.connections == 0
+
+
+# --- routes ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("route", "raw_path", "parameters"),
+    [
+        ("GET /api/tags", "/api/tags", {}),
+        ("GET /api/tags", "/api/tags/", None),
+        ("GET /api/tags", "/api/tag", None),
+        ("GET /api/articles/{slug}", "/api/articles/how-to", {"slug": "how-to"}),
+        ("GET /api/articles/{slug}", "/api/articles/", None),
+        ("GET /api/articles/{slug}", "/api/articles/a/b", None),
+        ("GET /api/articles/{slug}/comments", "/api/articles/x/comments", {"slug": "x"}),
+        ("GET /api/articles/{slug}/comments", "/api/articles/x/comment", None),
+        ("GET /api/articles/{slug}/comments", "/api/articles//comments", None),
+        ("GET /api/profiles/{username}", "/api/profiles/jake%20p", {"username": "jake p"}),
+    ],
+)
+def test_route_matches_its_own_path_only(
+    route: str, raw_path: str, parameters: dict[str, str] | None
+) -> None:
+    assert Route(route).match(raw_path) == parameters
+
+
+# --- serving: responses and errors ----------------------------------------------------
+
+ECHO = Route("GET /echo/{value}")
+PAIR = Route("GET /pair/{first}/and/{second}")
 
 
 def test_json_response_is_the_monoliths() -> None:
     payload = {"tags": ["café", "naïve"]}
     response = json_response(payload, 201, {"Retry-After": "1"})
-    assert response.status_code == 201
-    assert response.body == dumps(payload) == '{"tags":["café","naïve"]}'
-    assert response.headers == {
+    assert response["statusCode"] == 201
+    assert response["body"] == dumps(payload) == '{"tags":["café","naïve"]}'
+    assert response["isBase64Encoded"] is False
+    assert response["headers"] == {
         "Content-Type": JSON_CONTENT_TYPE,
         "Retry-After": "1",
         **CORS_HEADERS,
     }
-
-
-def raising(error: Exception) -> Callable[[], Response[str]]:
-    def route() -> Response[str]:
-        raise error
-
-    return route
 
 
 ERRORS: dict[str, Exception] = {
@@ -261,45 +315,34 @@ ERRORS: dict[str, Exception] = {
 }
 
 
-@pytest.fixture
-def resolver() -> HttpApiResolver:
-    app = http_resolver()
-    for name, error in ERRORS.items():
-        app.get(f"/raise/{name}")(raising(error))
-
-    @app.get("/echo/<value>")
-    def echo(value: str) -> Response[str]:
-        return json_response({"value": value})
-
-    @app.get("/pair/<first>/and/<second>")
-    def pair(first: str, second: str) -> Response[str]:
-        return json_response([first, second])
-
-    return app
-
-
 @pytest.fixture(autouse=True)
 def fresh_metrics() -> Iterator[None]:
-    metrics.clear_metrics()
+    metrics.clear()
     yield
-    metrics.clear_metrics()
+    metrics.clear()
 
 
-def invoke(app: HttpApiResolver, event: dict[str, Any]) -> dict[str, Any]:
-    """One invocation, metrics flushed as the functions' handlers do."""
+def raising(error: Exception) -> Callable[[Request], Answer]:
+    def respond(_request: Request) -> Answer:
+        raise error
 
-    @metrics.log_metrics
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return app.resolve(event, context)
-
-    result: dict[str, Any] = handler(event, LambdaContext(function_name="conduit-test-fn"))
-    return result
+    return respond
 
 
-def get(app: HttpApiResolver, raw_path: str) -> dict[str, Any]:
-    event = http_event("GET", "/")
-    event["rawPath"] = raw_path
-    return invoke(app, event)
+def echo(request: Request) -> Answer:
+    return Answer(dict(request.path))
+
+
+def invoke(
+    route: Route, respond: Callable[[Request], Answer], raw_path: str, **context: Any
+) -> dict[str, Any]:
+    event = http_event("GET", raw_path)
+    event["routeKey"] = event["requestContext"]["routeKey"] = route.key
+    return serve(event, LambdaContext(function_name="conduit-test-fn", **context), route, respond)
+
+
+def fail_with(name: str) -> dict[str, Any]:
+    return invoke(ECHO, raising(ERRORS[name]), "/echo/x")
 
 
 def assert_json(response: dict[str, Any], status: int, body: Any) -> None:
@@ -321,55 +364,103 @@ def assert_json(response: dict[str, Any], status: int, body: Any) -> None:
         ("domain", 400, ["something else"]),
     ],
 )
-def test_domain_errors_map_to_their_status(
-    resolver: HttpApiResolver, name: str, status: int, messages: list[str]
-) -> None:
-    response = get(resolver, f"/raise/{name}")
+def test_domain_errors_map_to_their_status(name: str, status: int, messages: list[str]) -> None:
+    response = fail_with(name)
     assert_json(response, status, {"errors": {"body": messages}})
     assert "Retry-After" not in response["headers"]
 
 
 @pytest.mark.parametrize("name", ["operational", "interface", "pool-timeout"])
 def test_database_unavailable_is_503_with_retry_after(
-    resolver: HttpApiResolver, name: str, capfd: pytest.CaptureFixture[str]
+    name: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    response = get(resolver, f"/raise/{name}")
+    response = fail_with(name)
     assert_json(response, 503, {"errors": {"body": [UNAVAILABLE_MESSAGE]}})
     assert response["headers"]["Retry-After"] == "1"
     emitted = emf_metrics(capfd.readouterr().out)
-    assert emitted["ServerErrors"] == [1.0]
-    assert emitted["DatabaseUnavailable"] == [1.0]
+    assert emitted["ServerErrors"] == 1
+    assert emitted["DatabaseUnavailable"] == 1
 
 
-def test_unexpected_error_is_500_without_details(
-    resolver: HttpApiResolver,
-    capfd: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    response = get(resolver, "/raise/unexpected")
+def test_unexpected_error_is_500_without_details(capfd: pytest.CaptureFixture[str]) -> None:
+    output = io.StringIO()
+    previous = logger.registered_handler.setStream(output)
+    try:
+        response = fail_with("unexpected")
+    finally:
+        logger.registered_handler.setStream(previous)
     assert_json(response, 500, {"errors": {"body": ["internal server error"]}})
     for leak in ("hunter2", "Traceback", "RuntimeError", ".py"):
         assert leak not in response["body"]
     # The details go to the log instead, with the stack trace.
-    [record] = [record for record in caplog.records if record.getMessage() == "unhandled error"]
-    assert record.exc_info is not None and record.exc_info[1] is ERRORS["unexpected"]
-    assert emf_metrics(capfd.readouterr().out)["ServerErrors"] == [1.0]
+    lines = [json.loads(line) for line in output.getvalue().splitlines()]
+    [line] = [line for line in lines if line["message"] == "unhandled error"]
+    assert line["level"] == "ERROR"
+    assert line["exception_name"] == "RuntimeError"
+    assert "hunter2" in line["exception"]
+    assert (line["method"], line["path"]) == ("GET", "/echo/x")
+    emitted = emf_metrics(capfd.readouterr().out)
+    assert emitted["ServerErrors"] == 1
+    assert "DatabaseUnavailable" not in emitted
 
 
-def test_unknown_path_is_the_monoliths_404(resolver: HttpApiResolver) -> None:
-    assert_json(get(resolver, "/nowhere"), 404, {"errors": {"body": ["resource not found"]}})
+def test_every_log_line_names_both_request_ids() -> None:
+    output = io.StringIO()
+    previous = logger.registered_handler.setStream(output)
+
+    def logs(request: Request) -> Answer:
+        logger.info("serving", value=request.path["value"])
+        return Answer({})
+
+    try:
+        first = invoke(ECHO, logs, "/echo/one", aws_request_id="lambda-1")
+        second = invoke(ECHO, logs, "/echo/two", aws_request_id="lambda-2")
+    finally:
+        logger.registered_handler.setStream(previous)
+    assert first["statusCode"] == second["statusCode"] == 200
+    lines = [json.loads(line) for line in output.getvalue().splitlines()]
+    assert [(line["value"], line["function_request_id"]) for line in lines] == [
+        ("one", "lambda-1"),
+        ("two", "lambda-2"),
+    ]
+    assert all(line["correlation_id"] for line in lines)
+    assert lines[0]["correlation_id"] != lines[1]["correlation_id"]
 
 
-def test_every_request_is_counted_by_route(
-    resolver: HttpApiResolver, capfd: pytest.CaptureFixture[str]
-) -> None:
-    get(resolver, "/echo/x")
+def test_a_path_that_is_not_the_route_is_the_monoliths_404() -> None:
+    answered: list[Request] = []
+
+    def remember(request: Request) -> Answer:
+        answered.append(request)
+        return Answer({})
+
+    response = invoke(ECHO, remember, "/echo/x/y")
+    assert_json(response, 404, {"errors": {"body": ["resource not found"]}})
+    assert answered == []
+
+
+def test_every_request_is_counted_by_route(capfd: pytest.CaptureFixture[str]) -> None:
+    invoke(ECHO, echo, "/echo/x")
     blobs = [json.loads(line) for line in capfd.readouterr().out.splitlines() if '"_aws"' in line]
     requests = [blob for blob in blobs if "Requests" in blob]
     assert len(requests) == 1
-    assert requests[0]["route"] == "$default"
+    assert requests[0]["route"] == "GET /echo/{value}"
+    assert requests[0]["service"] == "conduit"
     assert requests[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Conduit"
+    assert requests[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service", "route"]]
     assert "ServerErrors" not in requests[0]
+
+
+def test_cold_start_is_counted_once_per_environment(
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lambda_http, "_cold_start", True)
+    invoke(ECHO, echo, "/echo/x")
+    invoke(ECHO, echo, "/echo/y")
+    blobs = [json.loads(line) for line in capfd.readouterr().out.splitlines() if '"_aws"' in line]
+    cold = [blob for blob in blobs if "ColdStart" in blob]
+    assert len(cold) == 1
+    assert cold[0]["function_name"] == "conduit-test-fn"
 
 
 @pytest.mark.parametrize(
@@ -389,19 +480,19 @@ def test_every_request_is_counted_by_route(
         ("/echo/%FF", "\ufffd"),
     ],
 )
-def test_path_parameters_are_decoded_like_the_monolith(
-    resolver: HttpApiResolver, raw_path: str, value: str
-) -> None:
-    assert_json(get(resolver, raw_path), 200, {"value": value})
+def test_path_parameters_are_decoded_like_the_monolith(raw_path: str, value: str) -> None:
+    assert_json(invoke(ECHO, echo, raw_path), 200, {"value": value})
 
 
-def test_encoded_slash_routes_as_a_slash(resolver: HttpApiResolver) -> None:
+def test_encoded_slash_routes_as_a_slash() -> None:
     # serverless-wsgi decodes the path before Flask routes it: a%2Fb is two segments.
-    assert get(resolver, "/echo/a%2Fb")["statusCode"] == 404
+    assert invoke(ECHO, echo, "/echo/a%2Fb")["statusCode"] == 404
     assert_json(
-        get(resolver, "/pair/a%2Fand/and/b"), 404, {"errors": {"body": ["resource not found"]}}
+        invoke(PAIR, echo, "/pair/a%2Fand/and/b"),
+        404,
+        {"errors": {"body": ["resource not found"]}},
     )
-    assert_json(get(resolver, "/pair/a%20b/and/c%2Cd"), 200, ["a b", "c,d"])
+    assert_json(invoke(PAIR, echo, "/pair/a%20b/and/c%2Cd"), 200, {"first": "a b", "second": "c,d"})
 
 
 def emf_metrics(output: str) -> dict[str, Any]:
@@ -415,3 +506,21 @@ def emf_metrics(output: str) -> dict[str, Any]:
             for metric in definition["Metrics"]:
                 values[metric["Name"]] = blob[metric["Name"]]
     return values
+
+
+def test_standard_logging_arguments_keep_their_meaning() -> None:
+    output = io.StringIO()
+    previous = logger.registered_handler.setStream(output)
+    try:
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logger.warning("kept going", exc_info=True, extra={"attempt": 2})
+        logger.info("plain", exc_info=False)
+    finally:
+        logger.registered_handler.setStream(previous)
+    warning, plain = (json.loads(line) for line in output.getvalue().splitlines())
+    assert warning["exception_name"] == "ValueError"
+    assert warning["attempt"] == 2
+    assert "exc_info" not in warning and "extra" not in warning
+    assert "exception" not in plain

@@ -162,5 +162,12 @@ def test_function_serves_its_sample_event_without_flask(
     assert function.module in loaded
     # Nothing here calls AWS per request, and the JWT library waits for a token.
     assert "boto3" not in loaded
+    # Reads select columns: no ORM. One route, no router: no Powertools, no tracing SDK.
+    assert not [
+        name
+        for name in loaded
+        if name == "sqlalchemy.orm"
+        or name.startswith(("sqlalchemy.orm.", "aws_lambda_powertools", "aws_xray_sdk"))
+    ]
     if "authorization" not in event["headers"]:
         assert "jwt" not in loaded

@@ -33,10 +33,9 @@ from app.platform.db import (
     Database,
 )
 from app.platform.rds_iam import TOKEN_LIFETIME_SECONDS, TOKEN_REUSE_SECONDS, IamAuthToken
-from app.platform.schema import upgrade
 from app.platform.settings import Settings
 from legacy import create_app
-from tests.conftest import TEST_CONFIG, mysql_server_url
+from tests.conftest import TEST_CONFIG
 from tests.lambda_support import (
     ForwarderMode,
     LambdaContext,
@@ -65,27 +64,6 @@ def on_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)
     for name in ("DATABASE_URL", "DB_HOST", "DB_NAME", "DB_USER", "DB_IAM_AUTH", "DB_TLS"):
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(scope="module")
-def admin() -> Iterator[Engine]:
-    """Connections to the server with no default database: never counted as the app's."""
-    engine = create_engine(mysql_server_url(), poolclass=NullPool)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def migrated_url(fresh_database_url: Any) -> str:
-    """A fresh, migrated MariaDB database; no connection to it is left open."""
-    url: str = fresh_database_url("mysql")
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            upgrade(connection)
-    finally:
-        engine.dispose()
-    return url
 
 
 @pytest.fixture
@@ -228,6 +206,52 @@ def test_database_unreachable_answers_503_then_recovers(
         f"a database that accepts connections but never answers held the request "
         f"{hung_seconds:.1f} s (connect_timeout is {MYSQL_CONNECT_TIMEOUT_SECONDS} s)"
     )
+
+
+# --- a pooled connection that goes silent ----------------------------------------------
+
+# The request that finds its pooled connection silent is answered within this.
+SILENT_CONNECTION_BOUND_SECONDS = 6.0
+
+
+@pytest.mark.parametrize(
+    ("new_connections", "status"), [(ForwarderMode.UP, 200), (ForwarderMode.BLACKHOLE, 503)]
+)
+def test_a_silent_pooled_connection_is_replaced_within_seconds(
+    lambda_app: Callable[[str], Flask],
+    migrated_url: str,
+    new_connections: ForwarderMode,
+    status: int,
+) -> None:
+    """The pooled connection stops answering without closing. The liveness check finds
+    it dead well before the query read timeout; the request is served on a new
+    connection, or answered 503 if the server takes no new ones either."""
+    server = make_url(migrated_url)
+    tags = http_event("GET", "/api/tags")
+    with TcpForwarder((server.host or "127.0.0.1", server.port or 3306)) as forwarder:
+        via_forwarder = server.set(host="127.0.0.1", port=forwarder.port)
+        app = lambda_app(via_forwarder.render_as_string(hide_password=False))
+        assert _assert_ok(invoke(app, tags)) == {"tags": []}
+        accepted = forwarder.accepted
+
+        forwarder.silence_connections()
+        forwarder.set_mode(new_connections)
+        started = time.perf_counter()
+        response = invoke(app, tags)
+        seconds = time.perf_counter() - started
+        print(
+            f"\nsilent pooled connection, new ones {new_connections.value}: "
+            f"{response['statusCode']} after {seconds:.2f} s"
+        )
+        if status == 200:
+            assert _assert_ok(response) == {"tags": []}
+            assert forwarder.accepted == accepted + 1
+        else:
+            _assert_unavailable(response)
+            assert forwarder.blackholed >= 1
+        assert seconds < SILENT_CONNECTION_BOUND_SECONDS, (
+            f"a silent pooled connection held the request {seconds:.1f} s"
+        )
 
 
 # --- several execution environments at once -------------------------------------------
@@ -403,14 +427,14 @@ def _fake_token(n: int) -> str:
     )
 
 
-class FakeRdsClient:
-    """Stands in for boto3's RDS client: hands out the given tokens, records each call."""
+class FakeIssuer:
+    """Stands in for the token signer: hands out the given tokens, records each call."""
 
     def __init__(self, tokens: list[str]) -> None:
         self._tokens = iter(tokens)
         self.calls: list[dict[str, Any]] = []
 
-    def generate_db_auth_token(self, **kwargs: Any) -> str:
+    def __call__(self, **kwargs: Any) -> str:
         self.calls.append(kwargs)
         return next(self._tokens)
 
@@ -427,24 +451,21 @@ class FakeClock:
 
 
 def test_iam_token_is_reused_for_ten_minutes_then_renewed() -> None:
-    client, clock = FakeRdsClient(["t1", "t2", "t3"]), FakeClock()
+    issuer, clock = FakeIssuer(["t1", "t2", "t3"]), FakeClock()
     token = IamAuthToken(
-        host="proxy.example", port=3306, user="app", region=IAM_REGION, client=client, clock=clock
+        host="proxy.example", port=3306, user="app", region=IAM_REGION, issue=issuer, clock=clock
     )
     assert TOKEN_REUSE_SECONDS == 600 < TOKEN_LIFETIME_SECONDS
     assert token() == "t1"
     clock.advance(TOKEN_REUSE_SECONDS - 0.5)
     assert token() == "t1"
-    assert len(client.calls) == 1
+    assert len(issuer.calls) == 1
     clock.advance(0.5)
     assert token() == "t2"
     assert token() == "t2"
     assert (
-        client.calls
-        == [
-            {"DBHostname": "proxy.example", "Port": 3306, "DBUsername": "app", "Region": IAM_REGION}
-        ]
-        * 2
+        issuer.calls
+        == [{"host": "proxy.example", "port": 3306, "user": "app", "region": IAM_REGION}] * 2
     )
 
 
@@ -493,9 +514,9 @@ def test_iam_token_is_the_password_of_each_new_connection(
     finally:
         plain.dispose()
 
-    client, clock = FakeRdsClient([_fake_token(1), _fake_token(2)]), FakeClock()
+    issuer, clock = FakeIssuer([_fake_token(1), _fake_token(2)]), FakeClock()
     monkeypatch.setattr(
-        db_module, "IamAuthToken", functools.partial(IamAuthToken, client=client, clock=clock)
+        db_module, "IamAuthToken", functools.partial(IamAuthToken, issue=issuer, clock=clock)
     )
     engine = Database.from_settings(settings).bind
     assert isinstance(engine, Engine)
@@ -507,19 +528,19 @@ def test_iam_token_is_the_password_of_each_new_connection(
 
     try:
         first = connection_id()
-        assert client.calls == [
-            {"DBHostname": "127.0.0.1", "Port": 3306, "DBUsername": IAM_USER, "Region": IAM_REGION}
+        assert issuer.calls == [
+            {"host": "127.0.0.1", "port": 3306, "user": IAM_USER, "region": IAM_REGION}
         ]
         # The pooled connection is reused: no new connection, no new token.
         assert connection_id() == first
-        assert len(client.calls) == 1
+        assert len(issuer.calls) == 1
 
         # A new connection within ten minutes opens with the same token.
         clock.advance(TOKEN_REUSE_SECONDS - 60)
         engine.dispose()
         second = connection_id()
         assert second != first
-        assert len(client.calls) == 1
+        assert len(issuer.calls) == 1
 
         # Past ten minutes a new connection asks for a new token, and only opens with it.
         with admin.begin() as connection:
@@ -530,6 +551,6 @@ def test_iam_token_is_the_password_of_each_new_connection(
         clock.advance(60)
         engine.dispose()
         assert connection_id() not in (first, second)
-        assert len(client.calls) == 2
+        assert len(issuer.calls) == 2
     finally:
         engine.dispose()

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from app.core import shapes
-from app.core.models import Article, Comment, Tag, User
+from app.core.models import Article, Comment, User
 from app.core.services.articles import slugify, slugify_base
 
 
@@ -75,15 +75,23 @@ def _article() -> Article:
         title="T",
         description="D",
         body="B",
-        author=_author(),
-        tags=[Tag(name="zeta"), Tag(name="alpha"), Tag(name="Mid")],
         created_at=moment,
         updated_at=datetime(2021, 1, 1),
     )
 
 
+TAGS = ["zeta", "alpha", "Mid"]
+
+
 def test_article_shape() -> None:
-    shaped = shapes.article(_article(), favorited=True, favorites_count=3, following_author=True)
+    shaped = shapes.article(
+        _article(),
+        author=_author(),
+        tags=TAGS,
+        favorited=True,
+        favorites_count=3,
+        following_author=True,
+    )
     assert shaped == {
         "slug": "s",
         "title": "T",
@@ -100,7 +108,13 @@ def test_article_shape() -> None:
 
 def test_article_shape_for_lists_has_no_body() -> None:
     shaped = shapes.article(
-        _article(), favorited=False, favorites_count=0, following_author=False, with_body=False
+        _article(),
+        author=_author(),
+        tags=TAGS,
+        favorited=False,
+        favorites_count=0,
+        following_author=False,
+        with_body=False,
     )
     assert "body" not in shaped
     assert list(shaped)[:3] == ["slug", "title", "description"]
@@ -119,10 +133,8 @@ def test_user_shape_carries_the_token_and_never_the_hash() -> None:
 
 def test_comment_shape() -> None:
     moment = datetime(2020, 5, 6, 7, 8, 9)
-    comment = Comment(
-        id=3, body="Nice", author=_author(), created_at=moment, updated_at=moment, article_id=7
-    )
-    assert shapes.comment(comment, following_author=False) == {
+    comment = Comment(id=3, body="Nice", created_at=moment, updated_at=moment, article_id=7)
+    assert shapes.comment(comment, author=_author(), following_author=False) == {
         "id": 3,
         "createdAt": "2020-05-06T07:08:09.000Z",
         "updatedAt": "2020-05-06T07:08:09.000Z",

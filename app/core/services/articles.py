@@ -1,4 +1,10 @@
-"""Articles, the feed and favorites."""
+"""Articles, the feed and favorites.
+
+Reads select columns and shape rows (no ORM objects); every statement they run is built
+once, here, with bound parameters. The writes load and change ORM objects, importing the
+ORM classes when they run, so a function that only reads never loads the ORM; what a
+write answers is read back through the same read path.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +12,32 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    func,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.core import shapes
 from app.core.errors import NotFound, PermissionDenied
-from app.core.models import Article, Tag, User, favorites, follows, utcnow
 from app.core.services._common import followed_among, insert_if_absent
-from app.core.validation import NewArticle, Page
+from app.core.tables import article_tags, articles, favorites, follows, tags, users, utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.core.models import Article, Tag
+    from app.core.services._common import AnyRow, Executor
+    from app.core.validation import NewArticle, Page
 
 SLUG_BASE_MAX = 200
 _SLUG_ATTEMPTS = 5
@@ -32,81 +53,159 @@ def slugify(title: str) -> str:
     return slug[:SLUG_BASE_MAX].rstrip("-") or "article"
 
 
-def _with_relations(query: Select[Article]) -> Select[Article]:
-    return query.options(joinedload(Article.author), selectinload(Article.tags))
+# --- reads ------------------------------------------------------------------------------
+
+# Each article row carries its favorites count and whether the viewer (the bound
+# `viewer_id`; NULL for anyone anonymous) favorited it: index lookups made by the database
+# for the rows it returns, not statements of their own.
+_FAVORITES_COUNT = (
+    select(func.count())
+    .where(favorites.c.article_id == articles.c.id)
+    .correlate(articles)
+    .scalar_subquery()
+    .label("favorites_count")
+)
+_VIEWER_FAVORITED = (
+    exists()
+    .where(favorites.c.article_id == articles.c.id, favorites.c.user_id == bindparam("viewer_id"))
+    .correlate(articles)
+    .label("viewer_favorited")
+)
+_SUMMARY_COLUMNS = (
+    articles.c.id,
+    articles.c.slug,
+    articles.c.title,
+    articles.c.description,
+    articles.c.author_id,
+    articles.c.created_at,
+    articles.c.updated_at,
+    _FAVORITES_COUNT,
+    _VIEWER_FAVORITED,
+)
+_AUTHOR_COLUMNS = (users.c.username, users.c.bio, users.c.image)
+_WITH_AUTHOR = articles.join(users, users.c.id == articles.c.author_id)
+_ARTICLE_BY = select(*_SUMMARY_COLUMNS, articles.c.body, *_AUTHOR_COLUMNS).select_from(_WITH_AUTHOR)
+_ARTICLE_BY_SLUG = _ARTICLE_BY.where(articles.c.slug == bindparam("slug"))
+_ARTICLE_BY_ID = _ARTICLE_BY.where(articles.c.id == bindparam("article_id"))
+_ARTICLE_ID_BY_SLUG = select(articles.c.id).where(articles.c.slug == bindparam("slug"))
+
+_IDS: BindParameter[int] = bindparam("ids", expanding=True)
+_TAGS_OF = (
+    select(article_tags.c.article_id, tags.c.name)
+    .join(tags, tags.c.id == article_tags.c.tag_id)
+    .where(article_tags.c.article_id.in_(_IDS))
+)
+
+# The filters of a list, each with one bound parameter of its own name. Subqueries name
+# users through aliases of their own: the list joins `users` for the author, and a
+# subquery on the same table would be correlated to it.
+_by_author = users.alias("by_author")
+_by_favoriter = users.alias("by_favoriter")
+_tag_filter = tags.alias("tag_filter")
+_FILTERS: dict[str, ColumnElement[bool]] = {
+    "tag": articles.c.id.in_(
+        select(article_tags.c.article_id)
+        .join(_tag_filter, _tag_filter.c.id == article_tags.c.tag_id)
+        .where(_tag_filter.c.name == bindparam("tag"))
+    ),
+    "author": articles.c.author_id.in_(
+        select(_by_author.c.id).where(_by_author.c.username == bindparam("author"))
+    ),
+    "favorited": articles.c.id.in_(
+        select(favorites.c.article_id)
+        .join(_by_favoriter, _by_favoriter.c.id == favorites.c.user_id)
+        .where(_by_favoriter.c.username == bindparam("favorited"))
+    ),
+    # Articles by the authors the user with this id follows.
+    "feed": articles.c.author_id.in_(
+        select(follows.c.followed_id).where(follows.c.follower_id == bindparam("feed"))
+    ),
+}
 
 
-def _article_by_slug(session: Session, slug: str) -> Article:
-    item = session.scalar(_with_relations(select(Article).where(Article.slug == slug)))
-    if item is None:
-        raise NotFound(f"article {slug!r} not found")
-    return item
+class _ListStatements:
+    """The count and the page of a list with a given set of filters, built on first use
+    (there are few such sets) and then reused."""
+
+    def __init__(self) -> None:
+        self._built: dict[tuple[str, ...], tuple[Select[int], Select[*tuple[Any, ...]]]] = {}
+
+    def __call__(self, filters: tuple[str, ...]) -> tuple[Select[int], Select[*tuple[Any, ...]]]:
+        statements = self._built.get(filters)
+        if statements is None:
+            conditions = [_FILTERS[name] for name in filters]
+            count = select(func.count()).select_from(articles).where(*conditions)
+            # The page is cut from the articles alone, off their (created_at, id) index,
+            # and only its rows are joined to their authors. Joining first, MySQL would
+            # sort the whole join, TEXT columns included, in a temporary table.
+            cut = (
+                select(*_SUMMARY_COLUMNS)
+                .where(*conditions)
+                .order_by(articles.c.created_at.desc(), articles.c.id.desc())
+                .limit(bindparam("limit", type_=Integer))
+                .offset(bindparam("offset", type_=Integer))
+                .subquery("page")
+            )
+            page = (
+                select(*cut.c, *_AUTHOR_COLUMNS)
+                .join_from(cut, users, users.c.id == cut.c.author_id)
+                .order_by(cut.c.created_at.desc(), cut.c.id.desc())
+            )
+            statements = self._built[filters] = (count, page)
+        return statements
 
 
-def _owned_article(session: Session, slug: str, user_id: int) -> Article:
-    item = _article_by_slug(session, slug)
-    if item.author_id != user_id:
-        raise PermissionDenied("only the author may change this article")
-    return item
+_list_statements = _ListStatements()
 
 
 def _present(
-    session: Session, items: Sequence[Article], viewer_id: int | None, *, with_body: bool
+    executor: Executor, rows: Sequence[AnyRow], viewer_id: int | None, *, with_body: bool
 ) -> list[dict[str, Any]]:
-    """Shape articles, fetching counts and the viewer's relations in bulk."""
-    ids = [item.id for item in items]
-    counts: dict[int, int] = {}
-    favorited: set[int] = set()
-    if ids:
-        rows = session.execute(
-            select(favorites.c.article_id, func.count())
-            .where(favorites.c.article_id.in_(ids))
-            .group_by(favorites.c.article_id)
-        )
-        counts = {article_id: count for article_id, count in rows}
-        if viewer_id is not None:
-            favorited = set(
-                session.scalars(
-                    select(favorites.c.article_id).where(
-                        favorites.c.user_id == viewer_id, favorites.c.article_id.in_(ids)
-                    )
-                )
-            )
-    following = followed_among(session, viewer_id, {item.author_id for item in items})
+    """Shape article rows (read with `viewer_id` bound, their authors' columns joined),
+    fetching the tags and whether the viewer follows each author in bulk."""
+    if not rows:
+        return []
+    ids = {"ids": [row.id for row in rows]}
+    tag_names: dict[int, list[str]] = {}
+    for article_id, name in executor.execute(_TAGS_OF, ids):
+        tag_names.setdefault(article_id, []).append(name)
+    following = followed_among(executor, viewer_id, {row.author_id for row in rows})
     return [
         shapes.article(
-            item,
-            favorited=item.id in favorited,
-            favorites_count=counts.get(item.id, 0),
-            following_author=item.author_id in following,
+            row,
+            author=row,
+            tags=tag_names.get(row.id, ()),
+            favorited=bool(row.viewer_favorited),
+            favorites_count=row.favorites_count,
+            following_author=row.author_id in following,
             with_body=with_body,
         )
-        for item in items
+        for row in rows
     ]
 
 
-def _single(session: Session, item: Article, viewer_id: int | None) -> dict[str, Any]:
-    return {"article": _present(session, [item], viewer_id, with_body=True)[0]}
+def _single(executor: Executor, row: AnyRow, viewer_id: int | None) -> dict[str, Any]:
+    return {"article": _present(executor, [row], viewer_id, with_body=True)[0]}
 
 
 def _page(
-    session: Session, query: Select[Article], page: Page, viewer_id: int | None
+    executor: Executor,
+    filters: dict[str, Any],
+    page: Page,
+    viewer_id: int | None,
 ) -> dict[str, Any]:
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(
-        _with_relations(query)
-        .order_by(Article.created_at.desc(), Article.id.desc())
-        .limit(page.limit)
-        .offset(page.offset)
-    ).all()
+    count, listing = _list_statements(tuple(filters))
+    total = executor.execute(count, filters).scalar() or 0
+    window = {"limit": page.limit, "offset": page.offset, "viewer_id": viewer_id}
+    rows = executor.execute(listing, filters | window).all()
     return {
-        "articles": _present(session, items, viewer_id, with_body=False),
+        "articles": _present(executor, rows, viewer_id, with_body=False),
         "articlesCount": total,
     }
 
 
 def list_articles(
-    session: Session,
+    executor: Executor,
     page: Page,
     viewer_id: int | None,
     *,
@@ -114,35 +213,65 @@ def list_articles(
     author: str | None = None,
     favorited: str | None = None,
 ) -> dict[str, Any]:
-    query = select(Article)
-    if tag is not None:
-        query = query.where(Article.tags.any(Tag.name == tag))
-    if author is not None:
-        query = query.where(
-            Article.author_id.in_(select(User.id).where(User.username == author).scalar_subquery())
-        )
-    if favorited is not None:
-        query = query.where(
-            Article.id.in_(
-                select(favorites.c.article_id)
-                .join(User, User.id == favorites.c.user_id)
-                .where(User.username == favorited)
-            )
-        )
-    return _page(session, query, page, viewer_id)
+    filters = {
+        name: value
+        for name, value in (("tag", tag), ("author", author), ("favorited", favorited))
+        if value is not None
+    }
+    return _page(executor, filters, page, viewer_id)
 
 
-def feed(session: Session, page: Page, viewer_id: int) -> dict[str, Any]:
-    followed = select(follows.c.followed_id).where(follows.c.follower_id == viewer_id)
-    return _page(session, select(Article).where(Article.author_id.in_(followed)), page, viewer_id)
+def feed(executor: Executor, page: Page, viewer_id: int) -> dict[str, Any]:
+    return _page(executor, {"feed": viewer_id}, page, viewer_id)
 
 
-def get_article(session: Session, slug: str, viewer_id: int | None) -> dict[str, Any]:
-    return _single(session, _article_by_slug(session, slug), viewer_id)
+def _row_by_slug(executor: Executor, slug: str, viewer_id: int | None) -> AnyRow:
+    row = executor.execute(_ARTICLE_BY_SLUG, {"slug": slug, "viewer_id": viewer_id}).first()
+    if row is None:
+        raise NotFound(f"article {slug!r} not found")
+    return row
+
+
+def get_article(executor: Executor, slug: str, viewer_id: int | None) -> dict[str, Any]:
+    return _single(executor, _row_by_slug(executor, slug, viewer_id), viewer_id)
+
+
+def _answer_for(session: Session, article_id: int, viewer_id: int) -> dict[str, Any]:
+    """What a write answers: the article as it now is, read as the reads read it."""
+    session.flush()
+    row = session.execute(_ARTICLE_BY_ID, {"article_id": article_id, "viewer_id": viewer_id}).one()
+    return _single(session, row, viewer_id)
+
+
+# --- writes -----------------------------------------------------------------------------
+
+
+def _article_id_by_slug(session: Session, slug: str) -> int:
+    article_id = session.execute(_ARTICLE_ID_BY_SLUG, {"slug": slug}).scalar()
+    if article_id is None:
+        raise NotFound(f"article {slug!r} not found")
+    return int(article_id)
+
+
+def _owned_article(session: Session, slug: str, user_id: int) -> Article:
+    from sqlalchemy.orm import selectinload
+
+    from app.core.models import Article
+
+    item = session.scalar(
+        select(Article).options(selectinload(Article.tags)).where(Article.slug == slug)
+    )
+    if item is None:
+        raise NotFound(f"article {slug!r} not found")
+    if item.author_id != user_id:
+        raise PermissionDenied("only the author may change this article")
+    return item
 
 
 def _tags_named(session: Session, names: Sequence[str]) -> list[Tag]:
     """The Tag rows for `names`, creating the missing ones."""
+    from app.core.models import Tag
+
     if not names:
         return []
     found = {tag.name: tag for tag in session.scalars(select(Tag).where(Tag.name.in_(names)))}
@@ -163,12 +292,10 @@ def _tags_named(session: Session, names: Sequence[str]) -> list[Tag]:
 def _slug_taken(session: Session, slug: str, exclude_id: int | None) -> bool:
     if slug in RESERVED_SLUGS:
         return True
-    query = select(Article.id).where(Article.slug == slug)
+    query = select(articles.c.id).where(articles.c.slug == slug)
     if exclude_id is not None:
-        query = query.where(Article.id != exclude_id)
-    # The article being saved may be pending without a slug yet: don't flush it here.
-    with session.no_autoflush:
-        return session.scalar(query) is not None
+        query = query.where(articles.c.id != exclude_id)
+    return session.execute(query).first() is not None
 
 
 def _assign_unique_slug(session: Session, item: Article, title: str) -> None:
@@ -193,6 +320,8 @@ def _assign_unique_slug(session: Session, item: Article, title: str) -> None:
 
 
 def create_article(session: Session, author_id: int, new: NewArticle) -> dict[str, Any]:
+    from app.core.models import Article, User
+
     author = session.get(User, author_id)
     if author is None:
         raise NotFound("author not found")
@@ -204,7 +333,7 @@ def create_article(session: Session, author_id: int, new: NewArticle) -> dict[st
         tags=_tags_named(session, new.tags),
     )
     _assign_unique_slug(session, item, new.title)
-    return _single(session, item, author_id)
+    return _answer_for(session, item.id, author_id)
 
 
 def update_article(
@@ -221,10 +350,7 @@ def update_article(
         item.title = changes["title"]
         if slugify(changes["title"]) != slugify_base(item.slug):
             _assign_unique_slug(session, item, changes["title"])
-            # A clash rolled back to a savepoint expires the item: load it again whole.
-            item = _article_by_slug(session, item.slug)
-    session.flush()
-    return _single(session, item, user_id)
+    return _answer_for(session, item.id, user_id)
 
 
 def slugify_base(slug: str) -> str:
@@ -235,18 +361,20 @@ def slugify_base(slug: str) -> str:
 def delete_article(session: Session, slug: str, user_id: int) -> None:
     item = _owned_article(session, slug, user_id)
     # Comments, favorites and tag links go with it through ON DELETE CASCADE.
-    session.execute(delete(Article).where(Article.id == item.id))
+    session.execute(delete(articles).where(articles.c.id == item.id))
 
 
 def favorite(session: Session, slug: str, user_id: int) -> dict[str, Any]:
-    item = _article_by_slug(session, slug)
-    insert_if_absent(session, favorites, user_id=user_id, article_id=item.id)
-    return _single(session, item, user_id)
+    article_id = _article_id_by_slug(session, slug)
+    insert_if_absent(session, favorites, user_id=user_id, article_id=article_id)
+    return _answer_for(session, article_id, user_id)
 
 
 def unfavorite(session: Session, slug: str, user_id: int) -> dict[str, Any]:
-    item = _article_by_slug(session, slug)
+    article_id = _article_id_by_slug(session, slug)
     session.execute(
-        delete(favorites).where(favorites.c.user_id == user_id, favorites.c.article_id == item.id)
+        delete(favorites).where(
+            favorites.c.user_id == user_id, favorites.c.article_id == article_id
+        )
     )
-    return _single(session, item, user_id)
+    return _answer_for(session, article_id, user_id)

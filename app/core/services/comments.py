@@ -1,42 +1,67 @@
-"""Comments on articles."""
+"""Comments on articles.
+
+Reads select columns; the writes import the ORM classes when they run, so a function that
+only lists comments never loads the ORM."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, delete, select
 
 from app.core import shapes
 from app.core.errors import NotFound, PermissionDenied
-from app.core.models import Article, Comment, User
 from app.core.services._common import followed_among
+from app.core.tables import articles, comments, users
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.core.services._common import Executor
+
+_ARTICLE_ID_BY_SLUG = select(articles.c.id).where(articles.c.slug == bindparam("slug"))
+_COMMENTS_OF_ARTICLE = (
+    select(
+        comments.c.id,
+        comments.c.body,
+        comments.c.author_id,
+        comments.c.created_at,
+        comments.c.updated_at,
+        users.c.username,
+        users.c.bio,
+        users.c.image,
+    )
+    .join(users, users.c.id == comments.c.author_id)
+    .where(comments.c.article_id == bindparam("article_id"))
+    .order_by(comments.c.created_at, comments.c.id)
+)
+_AUTHOR_OF_COMMENT = select(comments.c.author_id).where(
+    comments.c.id == bindparam("comment_id"), comments.c.article_id == bindparam("article_id")
+)
 
 
-def _article_id(session: Session, slug: str) -> int:
-    article_id = session.scalar(select(Article.id).where(Article.slug == slug))
+def _article_id(executor: Executor, slug: str) -> int:
+    article_id = executor.execute(_ARTICLE_ID_BY_SLUG, {"slug": slug}).scalar()
     if article_id is None:
         raise NotFound(f"article {slug!r} not found")
-    return article_id
+    return int(article_id)
 
 
-def list_comments(session: Session, slug: str, viewer_id: int | None) -> dict[str, Any]:
-    article_id = _article_id(session, slug)
-    items = session.scalars(
-        select(Comment)
-        .options(joinedload(Comment.author))
-        .where(Comment.article_id == article_id)
-        .order_by(Comment.created_at, Comment.id)
-    ).all()
-    following = followed_among(session, viewer_id, {item.author_id for item in items})
+def list_comments(executor: Executor, slug: str, viewer_id: int | None) -> dict[str, Any]:
+    article_id = _article_id(executor, slug)
+    rows = executor.execute(_COMMENTS_OF_ARTICLE, {"article_id": article_id}).all()
+    following = followed_among(executor, viewer_id, {row.author_id for row in rows})
     return {
         "comments": [
-            shapes.comment(item, following_author=item.author_id in following) for item in items
+            shapes.comment(row, author=row, following_author=row.author_id in following)
+            for row in rows
         ]
     }
 
 
 def add_comment(session: Session, slug: str, author_id: int, body: str) -> dict[str, Any]:
+    from app.core.models import Comment, User
+
     article_id = _article_id(session, slug)
     author = session.get(User, author_id)
     if author is None:
@@ -44,7 +69,7 @@ def add_comment(session: Session, slug: str, author_id: int, body: str) -> dict[
     item = Comment(body=body, article_id=article_id, author=author)
     session.add(item)
     session.flush()
-    return {"comment": shapes.comment(item, following_author=False)}
+    return {"comment": shapes.comment(item, author=author, following_author=False)}
 
 
 # The largest id any backend can bind: a bigger one (SQLite overflows on it) names no comment.
@@ -53,13 +78,13 @@ _MAX_ID = 2**63 - 1
 
 def delete_comment(session: Session, slug: str, comment_id: int, user_id: int) -> None:
     article_id = _article_id(session, slug)
-    item = None
+    author_id = None
     if 0 < comment_id <= _MAX_ID:
-        item = session.scalar(
-            select(Comment).where(Comment.id == comment_id, Comment.article_id == article_id)
-        )
-    if item is None:
+        author_id = session.execute(
+            _AUTHOR_OF_COMMENT, {"comment_id": comment_id, "article_id": article_id}
+        ).scalar()
+    if author_id is None:
         raise NotFound(f"comment {comment_id} not found")
-    if item.author_id != user_id:
+    if author_id != user_id:
         raise PermissionDenied("only the author may delete this comment")
-    session.execute(delete(Comment).where(Comment.id == item.id))
+    session.execute(delete(comments).where(comments.c.id == comment_id))

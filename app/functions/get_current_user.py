@@ -1,0 +1,29 @@
+"""Lambda `getCurrentUser` (new code): GET /api/user, the caller's own account. A token is
+required; the answer carries it back, as the monolith's does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app import init_finished
+from app.core.errors import AuthenticationRequired
+from app.core.services import users
+from app.platform.http import bearer_token
+from app.platform.lambda_http import Answer, Request, Route, Runtime, serve
+
+ROUTE = Route("GET /api/user")
+runtime = Runtime.from_env()
+init_finished()
+
+
+def get_current_user(request: Request) -> Answer:
+    token = bearer_token(request.header("authorization"))
+    if token is None:
+        raise AuthenticationRequired("authorization is required")
+    user_id = runtime.tokens.verify(token)
+    with runtime.reads() as connection:
+        return Answer(users.current_user(connection, user_id, token))
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return serve(event, context, ROUTE, get_current_user)
