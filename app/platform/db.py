@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, create_engine, delete, event, insert,
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from app.platform import snapshot
 from app.platform.observability import logger
 from app.platform.rds_iam import IamAuthToken
 
@@ -241,7 +242,13 @@ class Database:
                 host=access.host, port=access.port, user=access.user, region=access.region
             )
             use_iam_token(engine, token)
-        return cls(engine)
+            # A token made before a SnapStart snapshot would be shared, and stale, in
+            # every restored copy.
+            snapshot.after_restore(token.forget)
+        database = cls(engine)
+        # No connection may survive into a snapshot: it is dead after a restore.
+        snapshot.before_snapshot(database.dispose)
+        return database
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
