@@ -246,8 +246,10 @@ class Database:
             # every restored copy.
             snapshot.after_restore(token.forget)
         database = cls(engine)
-        # No connection may survive into a snapshot: it is dead after a restore.
+        # No connection may survive into a snapshot: it is dead after a restore. The
+        # restored copy opens its own before the first request arrives.
         snapshot.before_snapshot(database.dispose)
+        snapshot.after_restore(database.reconnect)
         return database
 
     @contextmanager
@@ -304,3 +306,15 @@ class Database:
     def dispose(self) -> None:
         if isinstance(self.bind, Engine):
             self.bind.dispose()
+
+    def reconnect(self) -> None:
+        """Open the pooled connection now, after a SnapStart restore, so that the first
+        request does not wait for it. A database that does not answer is left for that
+        request to meet (and answer 503): the runtime gives the hooks 10 s in all."""
+        if not isinstance(self.bind, Engine):
+            return
+        try:
+            with self.bind.connect():
+                pass
+        except DBAPIError as error:
+            logger.warning("no database connection after the restore", error=str(error))
