@@ -32,23 +32,23 @@ import stat
 import statistics
 import subprocess
 import sys
+import sysconfig
 import time
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine, insert, text
+
+from app.core import tables
+from app.core.tokens import TokenIssuer
+from app.deploy.events import http_event
+from app.deploy.registry import load_registry
+from app.platform.schema import upgrade
+from bench.chart import render_svg
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from sqlalchemy import create_engine, insert, text  # noqa: E402
-
-from app.core import tables  # noqa: E402
-from app.core.tokens import TokenIssuer  # noqa: E402
-from app.deploy.events import http_event  # noqa: E402
-from app.deploy.registry import load_registry  # noqa: E402
-from app.platform.schema import upgrade  # noqa: E402
-from bench.chart import render_svg  # noqa: E402
 
 WORK = ROOT / "bench" / "work"
 JWT_SECRET = "bench-secret-" + "x" * 32
@@ -158,7 +158,7 @@ def unpack(archive: Path) -> tuple[Path, Path]:
     _compile_beside(ROOT / "bench" / "floor.py", task / "floor.py")
     _compile_beside(ROOT / "app" / "platform" / "rds_iam.py", task / "floor_rds_iam.py")
     runtime.mkdir(parents=True)
-    site = Path(next(p for p in sys.path if p.endswith("site-packages")))
+    site = Path(sysconfig.get_paths()["purelib"])
     for name in LAMBDA_RUNTIME_PACKAGES:
         (runtime / name).symlink_to(site / name)
     for path in [task, *task.rglob("*")]:
@@ -298,11 +298,14 @@ def run_side(
                  "prefix": token_prefix(**SQLITE_TOKEN_TARGET)}  # fmt: skip
     job = {"package": str(task), "runtime": str(runtime), "module": module, "handler": handler,
            "event": event, "warm": warm, "token": token, "restore": side == "restore"}  # fmt: skip
+    env = env | {"PYTHONPATH": f"{task}{os.pathsep}{runtime}"}
     if side == "restore":
         env = env | {"SNAPSTART": "PublishedVersions"}
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-I", "-S", "-B", str(ROOT / "bench" / "runner.py")],
+        # As Lambda does: the code, then the runtime's packages, by PYTHONPATH; -P keeps
+        # this script's folder off the path, -s -S the site-packages, -B the bytecode.
+        [sys.executable, "-P", "-s", "-S", "-B", str(ROOT / "bench" / "runner.py")],
         input=json.dumps(job), capture_output=True, text=True, env=env, cwd=task, check=False,
     )  # fmt: skip
     if result.returncode != 0:

@@ -1,6 +1,6 @@
-"""Runs inside a fresh `python -I -S -B` interpreter, the way Lambda runs a handler: the
-unpacked (read-only) package first on sys.path, then what the Lambda runtime provides
-(boto3 and botocore), then the standard library; no bytecode can be written.
+"""Runs inside a fresh `python -P -s -S -B` interpreter, the way Lambda runs a handler:
+PYTHONPATH names the unpacked (read-only) package first, then what the Lambda runtime
+provides (boto3 and botocore); then the standard library; no bytecode can be written.
 
 Reads a job from stdin: {"package", "runtime", "module", "handler", "event", "warm",
 "token"}. Measured from process start to the first response: importing the handler
@@ -29,8 +29,6 @@ import time
 import uuid
 
 job = json.loads(sys.stdin.read())
-sys.path.insert(0, job["package"])
-sys.path.append(job["runtime"])
 real_stdout = sys.stdout
 # Logs and metrics (EMF) go to stdout on Lambda; keep them out of the result line.
 sys.stdout = io.StringIO()
