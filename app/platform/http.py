@@ -17,6 +17,7 @@ from app.core.errors import (
     DomainError,
     NotFound,
     PermissionDenied,
+    TemporarilyUnavailable,
     ValidationFailed,
 )
 from app.platform.observability import logger
@@ -78,8 +79,8 @@ def error_answer(error: Exception, *, method: str, path: str) -> ErrorAnswer:
     client may retry; anything else is a 500 whose details stay in the logs."""
     if isinstance(error, DomainError):
         return ErrorAnswer(status_for(error), error_payload(*error.messages))
-    if is_database_unavailable(error):
-        logger.warning("database unavailable", error=str(error))
+    if isinstance(error, TemporarilyUnavailable) or is_database_unavailable(error):
+        logger.warning("unavailable", error=str(error))
         return ErrorAnswer(503, error_payload(UNAVAILABLE_MESSAGE), {"Retry-After": "1"})
     logger.exception("unhandled error", method=method, path=path)
     return ErrorAnswer(500, error_payload("internal server error"))
