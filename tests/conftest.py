@@ -23,6 +23,7 @@ from sqlalchemy import Engine, create_engine, text
 from app.platform.db import Database, create_db_engine
 from app.platform.schema import upgrade
 from legacy import create_app
+from tests.routing import RoutedClient
 
 BACKENDS = [
     name.strip()
@@ -119,7 +120,15 @@ def app(_monolith: Flask, database: Database) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
+def client(app: Flask, database: Database) -> RoutedClient:
+    """Each request goes to whoever owns its route in serverless.yml: a dedicated
+    function's handler, or the monolith (tests/routing.py)."""
+    return RoutedClient(app.test_client(), database)
+
+
+@pytest.fixture
+def monolith_client(app: Flask) -> FlaskClient:
+    """The monolith alone, whatever serverless.yml routes elsewhere."""
     return app.test_client()
 
 
@@ -138,7 +147,7 @@ class Account:
 class Actions:
     """Builds the world through the public API, the way a client would."""
 
-    def __init__(self, client: FlaskClient) -> None:
+    def __init__(self, client: FlaskClient | RoutedClient) -> None:
         self.client = client
 
     def register(self, username: str = "jake", password: str = "password123") -> Account:
@@ -178,7 +187,7 @@ class Actions:
 
 
 @pytest.fixture
-def actions(client: FlaskClient) -> Actions:
+def actions(client: RoutedClient) -> Actions:
     return Actions(client)
 
 

@@ -92,7 +92,7 @@ class ExportSettings:
 class SigningKey:
     """The token signing key: given as is (JWT_SECRET), or by the name of a Secrets
     Manager secret (JWT_SECRET_ID) fetched on first use. Code that never signs or checks
-    a token (listTags, migrate, the export worker) never fetches it, so a cold start pays
+    a token (the tags list, migrate, the export worker) never fetches it, so a cold start pays
     neither boto3's import nor a Secrets Manager call for it."""
 
     def __init__(

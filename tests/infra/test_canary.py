@@ -4,9 +4,11 @@ stage's deployment configuration, smoke-test hooks, rollback alarms and a tight 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
-from tests.infra.conftest import of_type
+from tests.e2e.servers import REPO
+from tests.infra.conftest import IacCheck, of_type
 
 DEPLOYMENT_TYPE = {
     "dev": "AllAtOnce",
@@ -122,3 +124,65 @@ def test_the_worker_takes_batches_through_its_alias(resources: dict[str, Any]) -
     assert props["FunctionName"] == {"Ref": "ExportWorkerLambdaFunctionAliasLive"}
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert props["ScalingConfig"]["MaximumConcurrency"] >= 2
+
+
+# --- derived from the entries -------------------------------------------------------------
+
+HANDWRITTEN = Path(__file__).parent / "fixtures" / "handwritten-prod.json"
+
+
+def test_derived_resources_are_what_the_handwritten_ones_were(iac_check: IacCheck) -> None:
+    """The prod template packaged from the short entries has, for every function that had
+    hand-written resources, the same role (least privilege), log group, alarms, deployment
+    group, function settings and hook rights. The fixture is the prod template as packaged
+    before the entries were shortened."""
+    path = REPO / ".serverless-prod" / "cloudformation-template-update-stack.json"
+    assert path.exists(), iac_check.output[-3000:]
+    resources = json.loads(path.read_text())["Resources"]
+    handwritten = json.loads(HANDWRITTEN.read_text())
+    hook_rights = handwritten.pop("_hookInvokeResources")
+    for logical_id, expected in handwritten.items():
+        actual = resources[logical_id]
+        if logical_id.endswith("LambdaFunction"):
+            actual = {
+                "Metadata": actual.get("Metadata"),
+                "Properties": {k: actual["Properties"].get(k) for k in expected["Properties"]},
+            }
+            expected = {"Metadata": expected.get("Metadata"), **expected}
+        assert actual == expected, logical_id
+    for role, expected_resources in hook_rights.items():
+        statement = next(
+            s
+            for p in resources[role]["Properties"]["Policies"]
+            for s in p["PolicyDocument"]["Statement"]
+            if s.get("Action") == "lambda:InvokeFunction"
+        )
+        assert all(r in statement["Resource"] for r in expected_resources), role
+
+
+def test_every_tested_function_may_be_invoked_by_both_hooks(resources: dict[str, Any]) -> None:
+    from app.deploy.registry import load_registry
+
+    invoke = {
+        role: json.dumps(
+            [
+                s
+                for p in resources[role]["Properties"]["Policies"]
+                for s in p["PolicyDocument"]["Statement"]
+                if s.get("Action") == "lambda:InvokeFunction"
+            ]
+        )
+        for role in ("PreTrafficHookRole", "PostTrafficHookRole")
+    }
+    for name in load_registry().manifest():
+        assert f"-{name}:*" in invoke["PreTrafficHookRole"], name
+        assert f"-{name}:Live" in invoke["PostTrafficHookRole"], name
+
+
+def test_the_hooks_carry_the_registry_manifest(resources: dict[str, Any]) -> None:
+    from app.deploy.registry import load_registry
+
+    expected = load_registry().manifest()
+    for hook in ("PreTrafficHookLambdaFunction", "PostTrafficHookLambdaFunction"):
+        variables = resources[hook]["Properties"]["Environment"]["Variables"]
+        assert json.loads(variables["DEDICATED_FUNCTIONS"]) == expected
