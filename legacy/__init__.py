@@ -10,13 +10,11 @@ from flask import Flask
 from app.core.passwords import Passwords
 from app.core.tokens import TokenIssuer
 from app.platform.db import Database
+from app.platform.http import MAX_REQUEST_BYTES
 from app.platform.settings import Settings
 
 from . import articles, comments, errors, exports, profiles, tags, users
 from .context import Conduit
-
-# Requests larger than this are refused with 413 before any JSON is parsed.
-MAX_REQUEST_BYTES = 1024 * 1024
 
 
 def create_app(

@@ -117,8 +117,11 @@ def pin(text: str, route: Route, name: str, monolith_routes: list[Route]) -> str
     monolith = registry.get(MONOLITH)
     before = _stages(monolith.entry.get("concurrency") or {})
     after = {stage: before[stage] - take.get(stage, 0) for stage in before}
-    for stage in DEPLOYED_STAGES:
-        keeps, least = after.get(stage, 0), floor.get(stage, 0)
+    # `default` too: it is what any other stage (a new one, `local`) reserves.
+    for stage in (*DEPLOYED_STAGES, "default"):
+        if stage not in after:
+            continue
+        keeps, least = after[stage], floor.get(stage, 0)
         if keeps < least:
             raise Refused(
                 f"{stage}: the monolith would keep {keeps} reserved of its floor {least}: "
@@ -229,7 +232,8 @@ def sample_event(route: Route) -> str:
 
 def parity_cases(module: str, route: Route) -> str:
     path = _fill(route, PARITY_VALUES)
-    return f'''"""Parity cases of `{module}` ({route}): it answers as the monolith did."""
+    return f'''"""Parity cases of `{module}` ({route}):
+it answers as the monolith did."""
 
 from __future__ import annotations
 

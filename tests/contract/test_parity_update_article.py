@@ -1,0 +1,24 @@
+"""Parity cases of `update_article` (PUT /api/articles/{slug}):
+it answers as the monolith did."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+from tests.contract.conftest import World
+from tests.contract.test_parity import Case, assert_case
+
+PATH = "/api/articles/{dragon}"
+CASES = [
+    Case("update_article", "anonymous", 401, PATH),
+    Case("update_article", "garbage-token", 401, PATH, auth="garbage-token"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_same_answer(
+    case: Case, world: World, functions: dict[str, ModuleType], backend: str
+) -> None:
+    assert_case(case, world, functions, backend)
