@@ -68,7 +68,4 @@ def respond(payload: Any, status: int = 200) -> Response:
 
 
 def no_content() -> Response:
-    """204: no body, so no Content-Type either (Flask would add text/html)."""
-    response = Response(status=204)
-    del response.headers["Content-Type"]
-    return response
+    return Response(status=204)

@@ -361,7 +361,7 @@ def parity_covered(root: Path) -> set[str]:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id == "Case"
+                and node.func.id in ("Case", "WriteCase")
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
             ):

@@ -42,6 +42,10 @@ UNAVAILABLE_MESSAGE = "the service is temporarily unavailable, please retry"
 NOT_FOUND_MESSAGE = "resource not found"
 TOO_LARGE_MESSAGE = "request body is too large"
 
+# What the monolith's 204 has always carried (Flask's default type on an empty Response):
+# a route's function sends the same, so a client sees no change when the route moves.
+NO_CONTENT_HEADERS = {"Content-Type": "text/html; charset=utf-8"}
+
 # Request bodies larger than this are refused with 413 before any JSON is parsed.
 MAX_REQUEST_BYTES = 1024 * 1024
 

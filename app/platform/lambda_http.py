@@ -44,6 +44,7 @@ from app.platform.http import (
     CORS_HEADERS,
     JSON_CONTENT_TYPE,
     MAX_REQUEST_BYTES,
+    NO_CONTENT_HEADERS,
     NOT_FOUND_MESSAGE,
     RequestTooLarge,
     bearer_token,
@@ -232,14 +233,14 @@ class Request:
 @dataclass(frozen=True)
 class Answer:
     """A JSON answer: the payload, its status and any headers beyond the common ones.
-    A payload of None is an answer without a body (204)."""
+    A payload of None is an answer without a body (204), typed as the monolith types it."""
 
     payload: object
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-NO_CONTENT = Answer(None, 204)
+NO_CONTENT = Answer(None, 204, NO_CONTENT_HEADERS)
 
 
 def json_body(request: Request) -> Any:
@@ -283,7 +284,7 @@ def json_response(
     payload: object, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """The monolith's JSON answer as an HTTP API v2 response: its encoding, its content
-    type, CORS headers. No payload: no body and no content type."""
+    type, CORS headers. No payload: no body, and only the headers given."""
     if payload is None:
         return {
             "statusCode": status,
