@@ -13,7 +13,7 @@ from app.platform.db import Database
 from app.platform.http import MAX_REQUEST_BYTES
 from app.platform.settings import Settings
 
-from . import articles, comments, errors, exports, profiles, tags, users
+from . import articles, comments, errors, exports, profiles, users
 from .context import Conduit
 
 
@@ -40,7 +40,7 @@ def create_app(
     )
 
     errors.init_app(app)
-    for blueprint in (users.bp, profiles.bp, articles.bp, comments.bp, tags.bp, exports.bp):
+    for blueprint in (users.bp, profiles.bp, articles.bp, comments.bp, exports.bp):
         app.register_blueprint(blueprint, url_prefix="/api")
     return app
 

@@ -7,13 +7,15 @@ prints one line per method + path with its owner, and checks the migration's rul
 - every route the monolith serves still reaches code that serves it (not lost when the
   catch-all is gone, not shadowed by a dedicated function's broader route);
 - a function's route matches a monolith route, or is declared in custom.migration
-  (`new`: never existed in the monolith; `retired`: its monolith view was removed);
+  (`new`: never existed in the monolith; `retired`: its monolith view was removed, and a
+  route listed as retired is one the monolith no longer serves);
 - no two functions claim one route;
 - a Flask path converter has an API Gateway equivalent wherever a function took over;
 - every dedicated function is wired for deployment: it has smoke checks, the CodeDeploy
   hooks may invoke it, its handler module exists and never imports Flask, Werkzeug or
   the monolith; once switched to new code it has parity cases and a sample event, and
-  its handler calls a service (not the scaffold `make peel ... STEP=switch` wrote);
+  its handler calls a service (not the scaffold `make peel ... STEP=switch` wrote); a
+  retired route's function needs no parity cases (no monolith code is left to compare);
 - per stage, the connections the functions may open stay within the proxy's budget (an
   overrun names the reservations to lower).
 
@@ -37,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.deploy.registry import (  # noqa: E402
     DEPLOYED_STAGES,
+    MONOLITH,
     MONOLITH_HANDLER,
     Registry,
     load_serverless,
@@ -190,7 +193,7 @@ def route_report(monolith: list[MonolithRoute], config: Mapping[str, Any]) -> Re
             )
         seen.setdefault(key, claim)
 
-    peeled = pinned = 0
+    peeled = pinned = writes = 0
     for item in monolith:
         claim = receiver(all_claims, item.route)
         if claim is None:
@@ -210,6 +213,7 @@ def route_report(monolith: list[MonolithRoute], config: Mapping[str, Any]) -> Re
             owner, function = ("pinned" if claim.pinned else "new"), claim.function
             peeled += 1
             pinned += claim.pinned
+            writes += not claim.pinned and item.route.method not in ("GET", "HEAD")
             for converter in item.converters:
                 if converter not in PLAIN_CONVERTERS and not (
                     converter == "path" and claim.route.path.endswith("+}")
@@ -220,13 +224,20 @@ def route_report(monolith: list[MonolithRoute], config: Mapping[str, Any]) -> Re
                     )
         report.lines.append(f"{item.route.method:<7} {item.route.path:<44} {owner:<9} {function}")
 
+    gone = 0
     for claim in all_claims:
         if claim.route.path == "$default":
             continue
         if (claim.route.method, claim.route.shape) in served:
+            if claim.route in retired:
+                report.errors.append(
+                    f"{claim.route} is listed as retired but the monolith still serves it: "
+                    "delete its view, or take it off custom.migration.retired"
+                )
             continue
         if claim.route in new_routes or claim.route in retired:
             state = "new" if claim.route in new_routes else "retired"
+            gone += state == "retired"
             report.lines.append(
                 f"{claim.route.method:<7} {claim.route.path:<44} {state:<9} {claim.function}"
             )
@@ -236,10 +247,12 @@ def route_report(monolith: list[MonolithRoute], config: Mapping[str, Any]) -> Re
             "in custom.migration.new or custom.migration.retired"
         )
 
-    total = len(monolith)
+    # The API's routes: the monolith's, and those whose monolith view was retired.
+    total = len(monolith) + gone
     report.lines.append(
-        f"{peeled} of {total} monolith routes peeled ({peeled - pinned} new, {pinned} pinned), "
-        f"{total - peeled} still on the monolith"
+        f"{peeled + gone} of {total} routes owned by dedicated functions ({peeled - pinned} new, "
+        f"{pinned} pinned, {gone} retired from the monolith), {len(monolith) - peeled} still on "
+        f"the monolith; {writes} writes switched to new code"
     )
     return report
 
@@ -274,6 +287,8 @@ def budget_report(config: Mapping[str, Any], stage: str, connections_each: int) 
     registry = registry_of(config)
     used = 0
     shares: list[tuple[int, str]] = []
+    dedicated = {f.name for f in registry.http_functions}
+    by_kind = {"monolith": 0, "dedicated": 0, "other": 0}
     for function in registry.functions:
         name = function.name
         if name in without_db:
@@ -293,12 +308,17 @@ def budget_report(config: Mapping[str, Any], stage: str, connections_each: int) 
         versions = 1 if deployment in (None, "AllAtOnce") else 2
         share = reserved * connections_each * versions
         used += share
+        kind = "monolith" if name == MONOLITH else "dedicated" if name in dedicated else "other"
+        by_kind[kind] += share
         shares.append(
             (share, f"{name} ({reserved} reserved{' x2 versions' if versions == 2 else ''})")
         )
     allowed = int(params["dbMaxConnections"]) * int(params["proxyMaxConnectionsPercent"]) // 100
     line = f"[{stage}] connections: {used} of {allowed} the proxy may open"
-    report.lines.append(line)
+    report.lines.append(
+        f"{line} (monolith {by_kind['monolith']}, {len(dedicated)} dedicated functions "
+        f"{by_kind['dedicated']}, other functions {by_kind['other']})"
+    )
     if used >= allowed:
         over = used - allowed + 1
         largest = ", ".join(label for _, label in sorted(shares, reverse=True)[:3])
@@ -435,7 +455,10 @@ def wiring_report(registry: Registry, root: Path = ROOT) -> Report:
                     "write the service call"
                 )
         if function.state.value == "new" and function.module_name:
-            if function.module_name not in covered:
+            # A retired route has no monolith code left to compare with.
+            if function.module_name not in covered and not set(function.routes) <= set(
+                registry.declared("retired")
+            ):
                 report.errors.append(
                     f"{name}: switched to new code but has no parity cases in tests/contract/ "
                     f"(Case({function.module_name!r}, ...))"
