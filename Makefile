@@ -14,10 +14,12 @@ STAMPS := .stamps
 $(STAMPS):
 	@mkdir -p $(STAMPS)
 
-# Python: a venv refreshed whenever the pinned requirements change.
-$(STAMPS)/venv: requirements.txt requirements-dev.txt | $(STAMPS)
+# Python: a venv refreshed whenever the pinned requirements change, with the project
+# itself installed in editable mode (pyproject.toml).
+$(STAMPS)/venv: requirements.txt requirements-dev.txt pyproject.toml | $(STAMPS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 # Node: the Serverless toolchain and newman, exactly as locked.

@@ -34,10 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from app.deploy.registry import (  # noqa: E402
+from app.deploy.registry import (
     DEPLOYED_STAGES,
     MONOLITH,
     MONOLITH_HANDLER,
@@ -46,7 +43,9 @@ from app.deploy.registry import (  # noqa: E402
     registry_of,
     resolve,
 )
-from app.deploy.smoke import function_checks  # noqa: E402
+from app.deploy.smoke import function_checks
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # What `make peel ... STEP=switch` writes where the service call goes.
 SCAFFOLD_MARKER = "written by make peel"

@@ -26,11 +26,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from app.deploy.events import http_event  # noqa: E402
-from app.deploy.registry import (  # noqa: E402
+from app.deploy.events import http_event
+from app.deploy.registry import (
     DEPLOYED_STAGES,
     FUNCTION_NAME,
     MONOLITH,
@@ -39,11 +36,13 @@ from app.deploy.registry import (  # noqa: E402
     load_serverless,
     registry_of,
 )
-from scripts.migration_status import (  # noqa: E402
+from scripts.migration_status import (
     SCAFFOLD_MARKER,
     budget_report,
     flask_routes,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 INSERT_MARKER = "  # `make peel` adds new dedicated functions above this line.\n"
 # Sample values for path parameters in sample events and parity cases.

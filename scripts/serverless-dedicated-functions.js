@@ -20,6 +20,12 @@
 // any of its versions, the post-traffic hook's role its Live alias, and both hooks get
 // DEDICATED_FUNCTIONS, the manifest of routes and extra smoke checks they test by
 // (app/deploy/smoke.py). app/deploy/registry.py reads the same entries for the tests.
+//
+// Why not serverless-iam-roles-per-function (3.2.0, packaged here under osls): it clones
+// osls's shared IamRoleLambdaExecution, which then stays in the template unused; it adds
+// logs:CreateLogGroup and the AWS-managed AWSLambdaVPCAccessExecutionRole (network
+// interface actions on every resource) to every role; and it covers only the role, not
+// the logs, deployment, alarms or hook rights derived here.
 const MANIFEST_VARIABLE = 'DEDICATED_FUNCTIONS';
 // Lambda allows 4 KB of environment in all; leave room for the hooks' other variables.
 const MANIFEST_MAX_BYTES = 3000;

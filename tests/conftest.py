@@ -194,3 +194,12 @@ def actions(client: RoutedClient) -> Actions:
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that runs on MariaDB carries the `mysql` marker (its `backend` is mysql),
+    so `-m "not mysql"` is the SQLite run."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("backend") == "mysql":
+            item.add_marker(pytest.mark.mysql)
