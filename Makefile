@@ -54,19 +54,21 @@ iac-check: deps
 ## make migration-status: who owns each route (monolith / pinned / new); fails on a lost,
 ## shadowed or doubly claimed route, or a connection budget over the proxy's share.
 migration-status: $(STAMPS)/venv
-	$(BIN)/python scripts/migration_status.py
+	$(BIN)/python -m scripts.migration_status
 
 ## make peel ROUTE='POST /api/articles/{slug}/favorite' NAME=favoriteArticle [STEP=switch]:
 ## pin a monolith route to a dedicated function of its own, or switch it to new code.
 STEP ?= pin
 peel: $(STAMPS)/venv
 	@test -n "$(ROUTE)" -a -n "$(NAME)" || { echo "usage: make peel ROUTE='METHOD /path' NAME=lowerCamelCase [STEP=pin|switch]" >&2; exit 2; }
-	$(BIN)/python scripts/peel.py "$(ROUTE)" "$(NAME)" --step "$(STEP)"
+	$(BIN)/python -m scripts.peel "$(ROUTE)" "$(NAME)" --step "$(STEP)"
 
-## make bench: cold start and warm time of each peeled route, function vs monolith vs floor,
-## measured on the packaged zip in a read-only folder; prints a table, writes bench/results.json.
+## make bench: cold start, warm time and peak RSS of every dedicated route, function vs
+## monolith vs floor, interleaved rounds on SQLite and MariaDB, measured on the packaged zip in
+## a read-only folder; prints a table, writes bench/out/ (results.json, results.md, bench.svg).
 bench: deps
-	$(BIN)/python bench/run.py
+	bash scripts/ensure-mariadb.sh
+	$(BIN)/python -m bench.run
 
 ## make test: lint, types and every test, on SQLite and on MariaDB (started if it is down).
 test: deps
@@ -74,7 +76,7 @@ test: deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python scripts/migration_status.py
+	$(BIN)/python -m scripts.migration_status
 	CONDUIT_TEST_DATABASES=sqlite,mysql $(BIN)/pytest
 
 lint: $(STAMPS)/venv

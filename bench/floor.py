@@ -1,56 +1,78 @@
-"""The floor: the least a handler for a route could do. It imports only SQLAlchemy and
-the database driver, opens the same database, runs the route's main query, and returns
-the rows as JSON. No framework, no auth, no shaping: what no dedicated function can beat."""
+"""The floor: the least a handler for a route could do. It imports only SQLAlchemy, the
+database driver and the IAM token signer, connects the way production does (on MariaDB
+the token is the password of each new connection), runs the route's main query and
+returns the rows as JSON. No framework, no auth check, no shaping: what no dedicated
+function can beat.
+
+The signer is this checkout's app/platform/rds_iam.py, copied next to this file as
+`floor_rds_iam` (standard library only), so the floor stays the same whichever package
+is measured."""
 
 import json
 import os
 
-from sqlalchemy import create_engine, text
+import floor_rds_iam
+from sqlalchemy import create_engine, event, text
 
-engine = create_engine(os.environ["DATABASE_URL"], pool_size=1, max_overflow=0)
+if os.environ.get("DB_HOST"):
+    engine = create_engine(
+        "mysql+pymysql://{}@{}:{}/{}".format(
+            os.environ["DB_USER"], os.environ["DB_HOST"], os.environ["DB_PORT"],
+            os.environ["DB_NAME"],
+        ),
+        pool_size=1,
+        max_overflow=0,
+    )  # fmt: skip
+    token = floor_rds_iam.IamAuthToken(
+        host=os.environ["DB_HOST"],
+        port=int(os.environ["DB_PORT"]),
+        user=os.environ["DB_USER"],
+        region=os.environ["AWS_REGION"],
+    )
 
-# One query per route: the one the service spends its time on.
+    @event.listens_for(engine, "do_connect")
+    def _password(_dialect, _record, _cargs, cparams):
+        cparams["password"] = token()
+
+else:
+    engine = create_engine(os.environ["DATABASE_URL"], pool_size=1, max_overflow=0)
+
+# The main query of each route, by its key in serverless.yml.
 QUERIES = {
-    "/api/tags": (
+    "GET /api/tags": (
         "SELECT DISTINCT tags.name FROM tags "
         "JOIN article_tags ON article_tags.tag_id = tags.id ORDER BY tags.name"
     ),
-    "/api/articles": (
+    "GET /api/articles": (
         "SELECT articles.slug, articles.title, articles.description, articles.created_at, "
-        "users.username FROM articles JOIN users ON users.id = articles.author_id "
+        "articles.author_id FROM articles "
         "ORDER BY articles.created_at DESC, articles.id DESC LIMIT 20"
     ),
-    "/api/articles/feed": (
+    "GET /api/articles/feed": (
         "SELECT articles.slug, articles.title, articles.created_at FROM articles "
         "WHERE articles.author_id IN (SELECT followed_id FROM follows WHERE follower_id = 1) "
         "ORDER BY articles.created_at DESC, articles.id DESC LIMIT 20"
     ),
-    "article": (
+    "GET /api/articles/{slug}": (
         "SELECT articles.slug, articles.title, articles.body, users.username FROM articles "
         "JOIN users ON users.id = articles.author_id WHERE articles.slug = :slug"
     ),
-    "comments": (
+    "GET /api/articles/{slug}/comments": (
         "SELECT comments.id, comments.body, users.username FROM comments "
         "JOIN users ON users.id = comments.author_id JOIN articles ON articles.id = "
         "comments.article_id WHERE articles.slug = :slug ORDER BY comments.created_at"
     ),
-    "profile": "SELECT username, bio, image FROM users WHERE username = :username",
+    "GET /api/profiles/{username}": (
+        "SELECT username, bio, image FROM users WHERE username = :username"
+    ),
 }
 
 
-def _query(path):
-    parts = path.strip("/").split("/")
-    if path in QUERIES:
-        return QUERIES[path], {}
-    if parts[:2] == ["api", "profiles"]:
-        return QUERIES["profile"], {"username": parts[2]}
-    if parts[-1] == "comments":
-        return QUERIES["comments"], {"slug": parts[2]}
-    return QUERIES["article"], {"slug": parts[2]}
-
-
 def handler(event, context):
-    sql, params = _query(event["rawPath"])
+    sql = text(QUERIES[event["routeKey"]])
     with engine.connect() as connection:
-        rows = [list(map(str, row)) for row in connection.execute(text(sql), params)]
+        rows = [
+            list(map(str, row))
+            for row in connection.execute(sql, event.get("pathParameters") or {})
+        ]
     return {"statusCode": 200, "body": json.dumps(rows)}

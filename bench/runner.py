@@ -1,29 +1,79 @@
-"""Runs inside a fresh `python -I -S -B` interpreter, the way Lambda would run a handler:
-the unpacked (read-only) package is the only thing on sys.path besides the standard
-library, and no bytecode can be written.
+"""Runs inside a fresh `python -I -S -B` interpreter, the way Lambda runs a handler: the
+unpacked (read-only) package first on sys.path, then what the Lambda runtime provides
+(boto3 and botocore), then the standard library; no bytecode can be written.
 
-Reads a job from stdin: {"package", "module", "handler", "event", "warm"}; imports the
-handler, serves the event once, then `warm` more times, and prints one JSON line:
-{"import_ms", "first_ms", "status", "body", "warm_us": [...]}.
+Reads a job from stdin: {"package", "runtime", "module", "handler", "event", "warm",
+"token"}. Measured from process start to the first response: importing the handler
+module, the IAM auth token (see below), and serving the event once. Then `warm` more
+invocations, each timed, and the peak RSS. Prints one JSON line: {"first_response",
+"status", "body", "warm_us", "rss_kib"}, where `first_response` is time.monotonic() (one
+clock for every process of this machine) when the first response was back.
+
+The IAM token, generated on every side, no network, fixed fake credentials from the
+environment:
+- `token.explicit`: the job names the module whose IamAuthToken signs it; the child makes
+  one token before the first invocation (SQLite: the app reaches no proxy there);
+- `token.driver`: the app connects to MariaDB through its production path (DB_HOST,
+  DB_IAM_AUTH) and hands the token to PyMySQL as the password; the shim below checks that
+  it is a token for this host and user, and swaps in the local server's password.
 """
 
 import importlib
+import importlib.abc
+import importlib.machinery
 import io
 import json
+import os
 import sys
 import time
 import uuid
 
-started = time.perf_counter()
 job = json.loads(sys.stdin.read())
 sys.path.insert(0, job["package"])
+sys.path.append(job["runtime"])
 real_stdout = sys.stdout
 # Logs and metrics (EMF) go to stdout on Lambda; keep them out of the result line.
 sys.stdout = io.StringIO()
+token_job = job.get("token") or {}
+
+
+class _SwapTokenForLocalPassword(importlib.abc.MetaPathFinder):
+    """When PyMySQL is imported (by whoever imports it, inside the measured path), wrap
+    its connect(): the password it is handed must be an IAM token for this database."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "pymysql":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None:
+            return None
+        loader = spec.loader
+        execute = loader.exec_module
+
+        def exec_module(module):
+            execute(module)
+            connect = module.connect
+            prefix = token_job["prefix"]
+
+            def swapped(*args, **kwargs):
+                password = kwargs.get("password", "")
+                if not password.startswith(prefix):
+                    raise RuntimeError(f"expected an IAM token as the password, got {password!r}")
+                kwargs["password"] = token_job["local_password"]
+                return connect(*args, **kwargs)
+
+            module.connect = swapped
+
+        loader.exec_module = exec_module
+        return spec
+
+
+if token_job.get("kind") == "driver":
+    sys.meta_path.insert(0, _SwapTokenForLocalPassword())
 
 
 class Context:
-    function_name = "bench"
+    function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "bench")
     function_version = "1"
     memory_limit_in_mb = 1024
     invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:bench"
@@ -38,9 +88,14 @@ class Context:
 
 
 handler = getattr(importlib.import_module(job["module"]), job["handler"])
-imported = time.perf_counter()
+if token_job.get("kind") == "explicit":
+    signer = importlib.import_module(token_job["module"]).IamAuthToken(
+        host=token_job["host"], port=token_job["port"], user=token_job["user"], region="eu-west-1"
+    )
+    if not signer().startswith(token_job["prefix"]):
+        raise RuntimeError("the IAM token is not for this database")
 response = handler(job["event"], Context())
-first = time.perf_counter()
+first_response = time.monotonic()
 
 warm = []
 for _ in range(job["warm"]):
@@ -51,15 +106,26 @@ for _ in range(job["warm"]):
     handler(job["event"], context)
     warm.append((time.perf_counter_ns() - tick) / 1000)
 
+
+def peak_rss_kib():
+    # VmHWM belongs to this process's memory since exec; getrusage's ru_maxrss would
+    # carry the high-water mark of the parent that forked it.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 sys.stdout = real_stdout
 print(
     json.dumps(
         {
-            "import_ms": (imported - started) * 1000,
-            "first_ms": (first - started) * 1000,
+            "first_response": first_response,
             "status": response.get("statusCode"),
             "body": response.get("body"),
             "warm_us": warm,
+            "rss_kib": peak_rss_kib(),
         }
     )
 )

@@ -18,7 +18,9 @@ def to_json(value: Any) -> str:
 
 def timestamp(moment: datetime) -> str:
     """ISO-8601 UTC with milliseconds and a `Z`, e.g. 2016-02-18T03:22:56.637Z."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat() truncates to milliseconds as the format asks, and is much cheaper than
+    # strftime(): a page of articles formats forty timestamps.
+    return moment.isoformat(timespec="milliseconds") + "Z"
 
 
 def user(account: Any, token: str) -> dict[str, Any]:

@@ -170,5 +170,11 @@ def test_function_serves_its_sample_event_without_flask(
     assert function.module in loaded
     # Nothing here calls AWS per request, and the JWT library waits for a token.
     assert "boto3" not in loaded
+    # One route, no router: no Powertools, no tracing SDK.
+    assert not [m for m in loaded if m.startswith(("aws_lambda_powertools", "aws_xray_sdk"))]
+    # Reads select columns: no ORM. Writes use the ORM services, imported on the request.
+    is_read = event["requestContext"]["http"]["method"] == "GET"
+    orm = [m for m in loaded if m == "sqlalchemy.orm" or m.startswith("sqlalchemy.orm.")]
+    assert (orm == []) is is_read, orm[:3]
     if "authorization" not in event["headers"]:
         assert "jwt" not in loaded

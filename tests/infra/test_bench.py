@@ -1,4 +1,5 @@
-"""make bench still runs: a tiny sample on the dev zip the infra tests packaged."""
+"""make bench still measures every dedicated route: a tiny run on the dev zip the infra
+tests packaged, on every backend this test session uses."""
 
 from __future__ import annotations
 
@@ -8,27 +9,38 @@ import sys
 from pathlib import Path
 
 from app.deploy.registry import load_registry
+from tests.conftest import BACKENDS
 from tests.e2e.servers import REPO
 from tests.infra.conftest import IacCheck
 
-FIELDS = (
-    "route", "function", "cold_ms", "monolith_cold_ms", "floor_cold_ms", "warm_us",
-    "monolith_warm_us",
-)  # fmt: skip
+FIELDS = [
+    "route", "function", "backend", "cold_ms", "monolith_cold_ms", "floor_cold_ms", "warm_us",
+    "monolith_warm_us", "floor_warm_us", "rss_mib", "monolith_rss_mib",
+]  # fmt: skip
 
 
-def test_the_benchmark_measures_every_peeled_route(iac_check: IacCheck, tmp_path: Path) -> None:
+def test_the_benchmark_measures_every_dedicated_route(iac_check: IacCheck, tmp_path: Path) -> None:
     archive = REPO / ".serverless-dev" / "conduit.zip"
     assert archive.exists(), iac_check.output[-3000:]
     result = subprocess.run(
-        [sys.executable, "bench/run.py", "--zip", str(archive), "--cold-runs", "1",
-         "--warm", "3", "--adapter-invocations", "3", "--output-dir", str(tmp_path)],
+        [sys.executable, "-m", "bench.run", "--zip", str(archive), "--rounds", "1", "--warm", "2",
+         "--backends", ",".join(BACKENDS), "--output-dir", str(tmp_path)],
         cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     records = json.loads((tmp_path / "results.json").read_text())
-    assert [r["function"] for r in records] == [f.name for f in load_registry().switched]
+    expected = [
+        (route.key, function.name, backend)
+        for backend in BACKENDS
+        for function in load_registry().switched
+        for route in function.routes
+    ]
+    assert [(r["route"], r["function"], r["backend"]) for r in records] == expected
     for record in records:
-        assert all(field in record for field in FIELDS)
-        assert all(record[f] > 0 for f in FIELDS[2:]), record
-    assert "targets:" in result.stdout and "adapter alone" in result.stdout
+        assert list(record) == FIELDS
+        assert all(record[field] > 0 for field in FIELDS[3:]), record
+    svg = (tmp_path / "bench.svg").read_text()
+    assert svg.startswith("<svg") and all(route in svg for route, _, _ in expected)
+    table = (tmp_path / "results.md").read_text()
+    assert table == result.stdout
+    assert table.count("\n| ") == len(records) + 1  # the header and one row per record

@@ -204,7 +204,7 @@ def test_a_database_function_without_reserved_concurrency_fails_the_budget() -> 
 
 def test_the_real_topology_passes() -> None:
     result = subprocess.run(
-        [sys.executable, "scripts/migration_status.py"],
+        [sys.executable, "-m", "scripts.migration_status"],
         cwd=REPO,
         capture_output=True,
         text=True,

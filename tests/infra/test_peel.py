@@ -24,7 +24,7 @@ MODULE = "log_in"
 
 def peel(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "peel.py"), *args, "--root", str(root)],
+        [sys.executable, "-m", "scripts.peel", *args, "--root", str(root)],
         cwd=REPO,
         capture_output=True,
         text=True,
