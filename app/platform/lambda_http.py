@@ -257,7 +257,8 @@ def json_body(request: Request) -> Any:
         except (binascii.Error, ValueError):
             data = b""
     else:
-        data = str(raw).encode("utf-8")
+        # A lone surrogate (an event's "\ud800") stays undecodable bytes: a 422 below.
+        data = str(raw).encode("utf-8", "surrogatepass")
     if len(data) > MAX_REQUEST_BYTES:
         raise RequestTooLarge
     return parse_json_body(data)
