@@ -231,6 +231,8 @@ def sample_event(route: Route) -> str:
 
 def parity_cases(module: str, route: Route) -> str:
     path = _fill(route, PARITY_VALUES)
+    if not route.is_read:
+        return write_parity_cases(module, route, path)
     return f'''"""Parity cases of `{module}` ({route}):
 it answers as the monolith did."""
 
@@ -255,6 +257,36 @@ def test_same_answer(
     case: Case, world: World, functions: dict[str, ModuleType], backend: str
 ) -> None:
     assert_case(case, world, functions, backend)
+'''
+
+
+def write_parity_cases(module: str, route: Route, path: str) -> str:
+    """A write's cases compare the database effect too (tests/contract/write_parity.py)."""
+    return f'''"""Write parity of `{module}` ({route}):
+from the same state, the same answer and the same rows written as the monolith."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+from tests.contract.conftest import World
+from tests.contract.write_parity import WriteCase, assert_write_case, refused_callers
+
+PATH = "{path}"
+CASES = [
+    # Add the writes: WriteCase("{module}", label, status, PATH, body=..., writes={{...}}).
+    WriteCase("{module}", "anonymous", 401, PATH, auth="anonymous"),
+    *refused_callers("{module}", PATH),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_same_answer_and_effect(
+    case: WriteCase, world: World, functions: dict[str, ModuleType], backend: str
+) -> None:
+    assert_write_case(case, world, functions, backend)
 '''
 
 

@@ -164,7 +164,11 @@ def test_switch_scaffolds_the_handler_and_fails_migration_status_until_written(
     module = checkout / "app" / "functions" / f"{MODULE}.py"
     assert module.is_file()
     assert (checkout / "tests" / "events" / f"{MODULE}.json").is_file()
-    assert (checkout / "tests" / "contract" / f"test_parity_{MODULE}.py").is_file()
+    cases = (checkout / "tests" / "contract" / f"test_parity_{MODULE}.py").read_text()
+    # A write's parity cases compare what it writes, not only what it answers.
+    assert "from tests.contract.write_parity import" in cases
+    assert f'WriteCase("{MODULE}", "anonymous", 401, PATH' in cases
+    compile(cases, "scaffold", "exec")
     registry = load_registry(checkout / "serverless.yml")
     function = registry.get(NAME)
     assert function.state.value == "new"
