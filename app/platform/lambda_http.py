@@ -254,7 +254,7 @@ def json_body(request: Request) -> Any:
     elif request.event.get("isBase64Encoded"):
         try:
             data = base64.b64decode(raw)
-        except (binascii.Error, ValueError):
+        except (binascii.Error, ValueError):  # API Gateway never sends it: a 422 below
             data = b""
     else:
         # A lone surrogate (an event's "\ud800") stays undecodable bytes: a 422 below.
@@ -285,7 +285,7 @@ def json_response(
     payload: object, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """The monolith's JSON answer as an HTTP API v2 response: its encoding, its content
-    type, CORS headers. No payload: no body, and only the headers given."""
+    type, CORS headers. No payload: no body; the headers given and CORS."""
     if payload is None:
         return {
             "statusCode": status,
