@@ -152,11 +152,11 @@ def test_function_serves_its_sample_event_without_flask(
     result = run_cold(function.module, event, seeded.url, tmp_path / "result.json")
 
     response = result["response"]
-    if name in ("delete_article", "delete_comment"):
-        assert response["statusCode"] == 204, response.get("body")
+    # Each sample is a request that succeeds (the exact answers are the parity tests').
+    assert response["statusCode"] in (200, 201, 204), response
+    if response["statusCode"] == 204:
         assert "body" not in response
     else:
-        assert response["statusCode"] == (201 if name == "create_article" else 200), response
         assert response["headers"]["Content-Type"] == "application/json; charset=utf-8"
         json.loads(response["body"])
 

@@ -18,6 +18,7 @@ from app.core.tables import favorites
 from app.core.tables import users as users_table
 from app.core.tokens import TokenIssuer
 from app.deploy.events import LambdaContext
+from app.deploy.registry import load_registry
 from app.platform.db import SINGLE_CONNECTION_POOL, Database
 from app.platform.settings import TEST_PASSWORD_HASHING
 from tests.conftest import TEST_CONFIG
@@ -25,7 +26,10 @@ from tests.contract.write_parity import lose_the_database_after
 from tests.events import load_event
 from tests.functions.support import BY_NAME, import_function, runtime_on
 
-FUNCTION = "favorite_article"
+# The function that serves favorites, found by its route.
+_OWNER = load_registry().owner("POST", "/api/articles/any/favorite")
+assert _OWNER is not None and _OWNER.module_name is not None
+FUNCTION = _OWNER.module_name
 
 
 class Counted:
