@@ -22,8 +22,9 @@ $(STAMPS)/venv: requirements.txt requirements-dev.txt pyproject.toml | $(STAMPS)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-# Node: the Serverless toolchain and newman, exactly as locked.
-$(STAMPS)/node: package.json package-lock.json | $(STAMPS)
+# Node: the Serverless toolchain and newman, exactly as locked; npm ci's postinstall
+# applies patches/ (patch-package) to them.
+$(STAMPS)/node: package.json package-lock.json $(wildcard patches/*.patch) | $(STAMPS)
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -51,16 +52,17 @@ offline: $(STAMPS)/venv $(STAMPS)/node
 iac-check: deps
 	bash scripts/iac-check.sh
 
-## make migration-status: who owns each route (monolith / pinned / new); fails on a lost,
+## make migration-status: who owns each route (monolith / pinned / shadow / new); fails on a lost,
 ## shadowed or doubly claimed route, or a connection budget over the proxy's share.
 migration-status: $(STAMPS)/venv
 	$(BIN)/python -m scripts.migration_status
 
-## make peel ROUTE='POST /api/articles/{slug}/favorite' NAME=favoriteArticle [STEP=switch]:
-## pin a monolith route to a dedicated function of its own, or switch it to new code.
+## make peel ROUTE='GET /api/profiles/{username}' NAME=getProfile [STEP=pin|shadow|switch]:
+## pin a monolith route to a dedicated function of its own, shadow it with new code
+## (reads only: compared, not served), or switch it to new code.
 STEP ?= pin
 peel: $(STAMPS)/venv
-	@test -n "$(ROUTE)" -a -n "$(NAME)" || { echo "usage: make peel ROUTE='METHOD /path' NAME=lowerCamelCase [STEP=pin|switch]" >&2; exit 2; }
+	@test -n "$(ROUTE)" -a -n "$(NAME)" || { echo "usage: make peel ROUTE='METHOD /path' NAME=lowerCamelCase [STEP=pin|shadow|switch]" >&2; exit 2; }
 	$(BIN)/python -m scripts.peel "$(ROUTE)" "$(NAME)" --step "$(STEP)"
 
 ## make bench: cold start, warm time and peak RSS of every dedicated route, function vs

@@ -3,18 +3,53 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+from flask import Flask, request
+from flask.typing import ResponseReturnValue
 
 from app.core.passwords import Passwords
 from app.core.tokens import TokenIssuer
 from app.platform.db import Database
 from app.platform.http import MAX_REQUEST_BYTES
+from app.platform.read_retry import retry_read
 from app.platform.settings import Settings
 
 from . import articles, comments, errors, exports, profiles, users
 from .context import Conduit
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+DEFAULT_STAGE_ROOT = "/$default"
+
+
+class Monolith(Flask):
+    """Flask, with a second attempt for a read whose database connection was lost."""
+
+    def dispatch_request(self) -> ResponseReturnValue:
+        # On Lambda, serverless-wsgi hands over the invocation's context: its remaining
+        # time bounds the retry. Under `flask run` nothing does.
+        context = request.environ.get("serverless.context")
+        remaining = None
+        if context is not None:
+            remaining = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731
+        return retry_read(request.method, super().dispatch_request, remaining_seconds=remaining)
+
+
+def served_at_root(wsgi_app: WSGIApplication) -> WSGIApplication:
+    """API Gateway serves an HTTP API's `$default` stage at the root of its domain, but
+    serverless-wsgi makes the stage name the WSGI SCRIPT_NAME whenever the Host is an
+    amazonaws.com one: every URL Flask built (url_for) would start with a dead
+    `/$default`. Serve such requests at the root."""
+
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("SCRIPT_NAME") == DEFAULT_STAGE_ROOT:
+            environ["SCRIPT_NAME"] = ""
+        return wsgi_app(environ, start_response)
+
+    return app
 
 
 def create_app(
@@ -22,8 +57,9 @@ def create_app(
 ) -> Flask:
     """Build the monolith. `test_config` overrides environment settings (tests);
     `database` lets a caller hand in an existing Database (tests, Lambda)."""
-    app = Flask(__name__)
+    app = Monolith(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    app.wsgi_app = served_at_root(app.wsgi_app)  # type: ignore[method-assign,assignment]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     env = dict(test_config or {})

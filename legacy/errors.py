@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from app.platform.http import (
     CORS_HEADERS,
@@ -47,6 +47,11 @@ def _before_request() -> Response | None:
     # Answer CORS preflight for any path before routing, so unknown paths don't 404/405.
     if request.method == "OPTIONS":
         return Response(status=204)
+    # A path with an empty segment names nothing, as API Gateway's routes and the
+    # dedicated functions see it. Werkzeug would match `//api/tags` as `/api/tags` and
+    # answer `/api//tags` with an HTML redirect to an address of its own making.
+    if "//" in request.environ.get("PATH_INFO", ""):
+        raise NotFound()
     return None
 
 

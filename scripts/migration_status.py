@@ -1,4 +1,5 @@
-"""Who serves each route of the Conduit API: the monolith, a pinned function, or new code.
+"""Who serves each route of the Conduit API: the monolith, a pinned function (in shadow
+state when it carries the new handler as its shadow), or new code.
 
 Reads the monolith's routes from Flask's url_map and the deployed routes from
 serverless.yml, resolves every monolith route the way API Gateway (HTTP API) would,
@@ -16,8 +17,11 @@ prints one line per method + path with its owner, and checks the migration's rul
   the monolith; once switched to new code it has parity cases and a sample event, and
   its handler calls a service (not the scaffold `make peel ... STEP=switch` wrote); a
   retired route's function needs no parity cases (no monolith code is left to compare);
-- per stage, the connections the functions may open stay within the proxy's budget (an
-  overrun names the reservations to lower).
+- a function in shadow state is pinned (its handler is still the monolith's), owns one
+  read route, and its shadow module exists, never imports the monolith's stack, has
+  parity cases and a sample event;
+- per stage, the connections the functions may open stay within the proxy's budget,
+  each shadow's comparator included (an overrun names the reservations to lower).
 
 Exit status 0 when every rule holds, 1 otherwise. Usage:
     python scripts/migration_status.py [--serverless serverless.yml] [--stage prod ...]
@@ -39,6 +43,7 @@ from app.deploy.registry import (
     MONOLITH,
     MONOLITH_HANDLER,
     Registry,
+    State,
     load_serverless,
     registry_of,
     resolve,
@@ -85,10 +90,17 @@ class Claim:
     function: str
     route: Route
     handler: str
+    shadow: bool = False
 
     @property
     def pinned(self) -> bool:
         return self.handler == MONOLITH_HANDLER
+
+    @property
+    def state(self) -> str:
+        if not self.pinned:
+            return "new"
+        return "shadow" if self.shadow else "pinned"
 
 
 @dataclass
@@ -135,7 +147,11 @@ def claims(config: Mapping[str, Any]) -> list[Claim]:
         for event in function.get("events") or []:
             route = _http_route(event)
             if route is not None:
-                found.append(Claim(name, route, str(function.get("handler", ""))))
+                found.append(
+                    Claim(
+                        name, route, str(function.get("handler", "")), bool(function.get("shadow"))
+                    )
+                )
     return found
 
 
@@ -192,7 +208,7 @@ def route_report(monolith: list[MonolithRoute], config: Mapping[str, Any]) -> Re
             )
         seen.setdefault(key, claim)
 
-    peeled = pinned = writes = 0
+    peeled = pinned = shadow = writes = 0
     for item in monolith:
         claim = receiver(all_claims, item.route)
         if claim is None:
@@ -209,10 +225,11 @@ def route_report(monolith: list[MonolithRoute], config: Mapping[str, Any]) -> Re
                 "which was not written for it"
             )
         else:
-            owner, function = ("pinned" if claim.pinned else "new"), claim.function
+            owner, function = claim.state, claim.function
             peeled += 1
-            pinned += claim.pinned
-            writes += not claim.pinned and item.route.method not in ("GET", "HEAD")
+            pinned += claim.state == "pinned"
+            shadow += claim.state == "shadow"
+            writes += claim.state == "new" and item.route.method not in ("GET", "HEAD")
             for converter in item.converters:
                 if converter not in PLAIN_CONVERTERS and not (
                     converter == "path" and claim.route.path.endswith("+}")
@@ -248,10 +265,13 @@ def route_report(monolith: list[MonolithRoute], config: Mapping[str, Any]) -> Re
 
     # The API's routes: the monolith's, and those whose monolith view was retired.
     total = len(monolith) + gone
+    counts = f"{peeled - pinned - shadow} new, {pinned} pinned" + (
+        f", {shadow} shadow" if shadow else ""
+    )
     report.lines.append(
-        f"{peeled + gone} of {total} routes owned by dedicated functions ({peeled - pinned} new, "
-        f"{pinned} pinned, {gone} retired from the monolith), {len(monolith) - peeled} still on "
-        f"the monolith; {writes} writes switched to new code"
+        f"{peeled + gone} of {total} routes owned by dedicated functions ({counts}, {gone} "
+        f"retired from the monolith), {len(monolith) - peeled} still on the monolith; "
+        f"{writes} writes switched to new code"
     )
     return report
 
@@ -312,11 +332,28 @@ def budget_report(config: Mapping[str, Any], stage: str, connections_each: int) 
         shares.append(
             (share, f"{name} ({reserved} reserved{' x2 versions' if versions == 2 else ''})")
         )
+    comparator = registry.shadow_settings.get("comparator") or {}
+    for function in registry.shadowed:
+        name = f"{function.name}'s comparator"
+        concurrency = comparator.get("concurrency") or {}
+        reserved = concurrency.get(stage, concurrency.get("default"))
+        if reserved is None:
+            report.errors.append(
+                f"[{stage}] {name} has no reserved concurrency: give "
+                "custom.dedicatedFunctions.shadow.comparator a `concurrency`"
+            )
+            continue
+        each = int(comparator.get("connections", 1)) * connections_each
+        share = int(resolve(reserved, params, stage)) * each
+        used += share
+        by_kind["comparators"] = by_kind.get("comparators", 0) + share
+        shares.append((share, f"{name} ({reserved} reserved x{each} connections)"))
     allowed = int(params["dbMaxConnections"]) * int(params["proxyMaxConnectionsPercent"]) // 100
     line = f"[{stage}] connections: {used} of {allowed} the proxy may open"
     report.lines.append(
         f"{line} (monolith {by_kind['monolith']}, {len(dedicated)} dedicated functions "
-        f"{by_kind['dedicated']}, other functions {by_kind['other']})"
+        f"{by_kind['dedicated']}, shadow comparators {by_kind.get('comparators', 0)}, "
+        f"other functions {by_kind['other']})"
     )
     if used >= allowed:
         over = used - allowed + 1
@@ -453,20 +490,30 @@ def wiring_report(registry: Registry, root: Path = ROOT) -> Report:
                     f"{name}: {path.relative_to(root)} still has the scaffold's placeholder: "
                     "write the service call"
                 )
-        if function.state.value == "new" and function.module_name:
+        if function.entry.get("shadow"):
+            if function.handler != MONOLITH_HANDLER or len(function.routes) != 1:
+                report.errors.append(
+                    f"{name}: a shadow belongs to a pinned function with one route "
+                    f"(handler {MONOLITH_HANDLER})"
+                )
+            elif not function.route.is_read:
+                report.errors.append(
+                    f"{name}: {function.route} is a write: writes are never shadowed"
+                )
+        if function.state is not State.PINNED and function.module_name:
+            step = "switched to new code" if function.state is State.NEW else "in shadow"
             # A retired route has no monolith code left to compare with.
             if function.module_name not in covered and not set(function.routes) <= set(
                 registry.declared("retired")
             ):
                 report.errors.append(
-                    f"{name}: switched to new code but has no parity cases in tests/contract/ "
+                    f"{name}: {step} but has no parity cases in tests/contract/ "
                     f"(Case({function.module_name!r}, ...))"
                 )
             event = root / "tests" / "events" / f"{function.module_name}.json"
             if not event.is_file():
                 report.errors.append(
-                    f"{name}: switched to new code but has no sample event "
-                    f"{event.relative_to(root)}"
+                    f"{name}: {step} but has no sample event {event.relative_to(root)}"
                 )
     return report
 

@@ -1,15 +1,21 @@
 """Peel one route off the monolith: `make peel ROUTE='POST /api/articles/{slug}/favorite'
-NAME=favoriteArticle [STEP=pin|switch]`.
+NAME=favoriteArticle [STEP=pin|shadow|switch]`.
 
 - pin (the default) adds the function's entry to serverless.yml with the monolith's handler:
   the route gets its own function, alias and deployment, and behaves exactly as before.
   Its reserved concurrency is taken from the monolith's in each stage (custom.peel), as
   its traffic leaves the monolith; it refuses when the monolith would drop below its floor
   or a stage would go over its connection budget, and says what to lower.
+- shadow (a pinned read route only) scaffolds the new handler module, its sample event
+  and parity cases as switch does (each only if missing), and gives the entry
+  `shadow: app/functions/<module>.handler`: the monolith's code still answers, and a
+  sampled share of reads is compared with the new code's answers (app/deploy/shadow.py).
+  Writes are never shadowed.
 - switch scaffolds the new handler module (app/functions/<name>.py), its sample event
   (tests/events/<name>.json) and its parity cases (tests/contract/test_parity_<name>.py),
-  and points the entry at the new handler. The service call is written by hand: until it
-  is, `make migration-status` (and so `make test`) fails naming the function.
+  and points the entry at the new handler (its shadow's, when it has one, and the
+  `shadow:` line goes). The service call is written by hand: until it is,
+  `make migration-status` (and so `make test`) fails naming the function.
 
 Edits serverless.yml as text, keeping its comments and layout. Running a step twice is
 safe: the second run finds it done and changes nothing. Exit status 0 on success or
@@ -32,6 +38,7 @@ from app.deploy.registry import (
     FUNCTION_NAME,
     MONOLITH,
     MONOLITH_HANDLER,
+    Function,
     Route,
     load_serverless,
     registry_of,
@@ -133,7 +140,7 @@ def pin(text: str, route: Route, name: str, monolith_routes: list[Route]) -> str
     entry = (
         f"  {name}:\n"
         f"    handler: {MONOLITH_HANDLER}\n"
-        f"    description: {route} (pinned - still the monolith's code)\n"
+        f"    description: {route} {PINNED_DESCRIPTION}\n"
         f"    events:\n"
         f"      - httpApi: '{route}'\n"
         f"    concurrency: {flow_map(take)}\n"
@@ -156,7 +163,11 @@ class NothingToDo(Exception):
     """The step was taken before; nothing changes."""
 
 
-def switch(text: str, route: Route, name: str, root: Path) -> tuple[str, list[Path]]:
+PINNED_DESCRIPTION = "(pinned - still the monolith's code)"
+SHADOW_DESCRIPTION = "(shadow - still the monolith's code, compared with the new)"
+
+
+def _pinned_function(text: str, route: Route, name: str) -> Function:
     registry = registry_of(_load(text))
     try:
         function = registry.get(name)
@@ -164,9 +175,13 @@ def switch(text: str, route: Route, name: str, root: Path) -> tuple[str, list[Pa
         raise Refused(f"no function {name}: pin {route} first (STEP=pin)") from None
     if route not in function.routes:
         raise Refused(f"{name} owns {function.route}, not {route}")
-    module = snake_case(name)
     if function.module is not None:
         raise NothingToDo(f"{name} runs new code already ({function.module})")
+    return function
+
+
+def _scaffold(name: str, module: str, route: Route, root: Path) -> list[Path]:
+    """The new handler module, its sample event and parity cases: each only if missing."""
     files = {
         root / "app" / "functions" / f"{module}.py": handler_module(name, route),
         root / "tests" / "events" / f"{module}.json": sample_event(route),
@@ -177,17 +192,53 @@ def switch(text: str, route: Route, name: str, root: Path) -> tuple[str, list[Pa
         if not path.exists():
             path.write_text(content, encoding="utf-8")
             written.append(path)
-    pattern = re.compile(
-        rf"(?m)^(  {re.escape(name)}:\n    handler: ){re.escape(MONOLITH_HANDLER)}$"
-    )
+    return written
+
+
+def _handler_line(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(?m)^(  {re.escape(name)}:\n    handler: ){re.escape(MONOLITH_HANDLER)}\n")
+
+
+def shadow(text: str, route: Route, name: str, root: Path) -> tuple[str, list[Path]]:
+    function = _pinned_function(text, route, name)
+    if function.shadow_module is not None:
+        raise NothingToDo(f"{name} is in shadow already ({function.shadow_module})")
+    if not route.is_read:
+        raise Refused(f"{route} is a write: writes are never shadowed; switch it (STEP=switch)")
+    pattern = _handler_line(name)
     if not pattern.search(text):
         raise Refused(f"{name}'s entry does not start with `handler: {MONOLITH_HANDLER}`")
-    text = pattern.sub(rf"\g<1>app/functions/{module}.handler", text, count=1)
+    module = snake_case(name)
+    written = _scaffold(name, module, route, root)
+    text = pattern.sub(
+        rf"\g<1>{MONOLITH_HANDLER}\n    shadow: app/functions/{module}.handler\n", text, count=1
+    )
     text = text.replace(
-        f"    description: {route} (pinned - still the monolith's code)\n",
-        f"    description: {route}\n",
+        f"    description: {route} {PINNED_DESCRIPTION}\n",
+        f"    description: {route} {SHADOW_DESCRIPTION}\n",
         1,
     )
+    return text, written
+
+
+def switch(text: str, route: Route, name: str, root: Path) -> tuple[str, list[Path]]:
+    function = _pinned_function(text, route, name)
+    shadow_module = function.shadow_module
+    module = shadow_module.rpartition(".")[2] if shadow_module else snake_case(name)
+    written = _scaffold(name, module, route, root)
+    pattern = _handler_line(name)
+    if not pattern.search(text):
+        raise Refused(f"{name}'s entry does not start with `handler: {MONOLITH_HANDLER}`")
+    text = pattern.sub(rf"\g<1>app/functions/{module}.handler\n", text, count=1)
+    if shadow_module:
+        shadow_line = re.compile(rf"(?m)^(  {re.escape(name)}:\n    handler: .*\n)    shadow: .*\n")
+        if not shadow_line.search(text):
+            raise Refused(f"{name}'s `shadow:` must follow its `handler:` line")
+        text = shadow_line.sub(r"\g<1>", text, count=1)
+    for description in (PINNED_DESCRIPTION, SHADOW_DESCRIPTION):
+        text = text.replace(
+            f"    description: {route} {description}\n", f"    description: {route}\n", 1
+        )
     return text, written
 
 
@@ -306,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("route", help="'METHOD /path', as API Gateway spells it")
     parser.add_argument("name", help="the function's name in serverless.yml (lowerCamelCase)")
-    parser.add_argument("--step", choices=("pin", "switch"), default="pin")
+    parser.add_argument("--step", choices=("pin", "shadow", "switch"), default="pin")
     parser.add_argument("--root", type=Path, default=ROOT)
     args = parser.parse_args(argv)
     serverless = args.root / "serverless.yml"
@@ -326,6 +377,15 @@ def main(argv: list[str] | None = None) -> int:
             new_text = pin(text, route, args.name, _monolith_routes())
             serverless.write_text(new_text, encoding="utf-8")
             print(f"pinned {route} to {args.name} (still the monolith's code)")
+        elif args.step == "shadow":
+            new_text, written = shadow(text, route, args.name, args.root)
+            serverless.write_text(new_text, encoding="utf-8")
+            for path in written:
+                print(f"wrote {path.relative_to(args.root)}")
+            print(
+                f"{args.name} now carries its new handler as its shadow: write its service "
+                "call; the monolith's code still answers"
+            )
         else:
             new_text, written = switch(text, route, args.name, args.root)
             serverless.write_text(new_text, encoding="utf-8")

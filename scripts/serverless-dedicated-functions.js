@@ -26,11 +26,34 @@
 // logs:CreateLogGroup and the AWS-managed AWSLambdaVPCAccessExecutionRole (network
 // interface actions on every resource) to every role; and it covers only the role, not
 // the logs, deployment, alarms or hook rights derived here.
+//
+// For an entry in shadow state (`shadow: app/functions/<module>.handler`, handler still
+// serverless-wsgi's), from custom.dedicatedFunctions.shadow, at package time and under
+// `sls offline start` alike:
+// - its handler becomes the shadow wrapper (app/deploy/shadow.py: the monolith answers, a
+//   sampled share of reads goes to the comparator by asynchronous invoke), with
+//   SHADOW_COMPARATOR and SHADOW_SAMPLE_RATE in its environment;
+// - a comparator function `<name>Comparator` (app/deploy/comparator.py) running the new
+//   handler, with reserved concurrency, no retries and a maximum event age;
+// and at package time only:
+// - the comparator's role: its log group, the common statements and the entry's `uses`,
+//   and nothing it could invoke (it runs both sides in process);
+// - the pinned function's right to invoke its comparator, and that function only;
+// - `<Name>ShadowMismatchAlarm` on the comparator's ShadowMismatches metric for the route.
+// Every function the pre-traffic hook tests carries `code` (monolith or new) in the
+// manifest; for one running new code the hook may read its versions' configuration (to
+// tell a switch from the monolith) and the shadow metrics, and gets the gate settings in
+// SHADOW_GATE (app/deploy/gate.py).
 const MANIFEST_VARIABLE = 'DEDICATED_FUNCTIONS';
 // Lambda allows 4 KB of environment in all; leave room for the hooks' other variables.
 const MANIFEST_MAX_BYTES = 3000;
 const INVOKE_VERSIONS_SID = 'InvokeTestedVersions';
 const INVOKE_ALIASES_SID = 'InvokeTestedAliases';
+const READ_VERSIONS_SID = 'ReadSwitchedVersions';
+const READ_SHADOW_METRICS_SID = 'ReadShadowMetrics';
+const GATE_VARIABLE = 'SHADOW_GATE';
+const WSGI_HANDLER = 'wsgi_handler.handler';
+const COMPARATOR_SUFFIX = 'Comparator';
 
 class DedicatedFunctions {
   constructor(serverless) {
@@ -62,7 +85,11 @@ class DedicatedFunctions {
         },
       },
     });
-    this.hooks = { 'before:package:initialize': () => this.derive() };
+    this.hooks = {
+      'before:package:initialize': () => this.derive(),
+      // serverless-offline builds its functions on offline:start:init.
+      'before:offline:start:init': () => this.deriveShadows({ packaging: false }),
+    };
   }
 
   fail(message) {
@@ -77,6 +104,7 @@ class DedicatedFunctions {
     service.resources = service.resources || {};
     const resources = (service.resources.Resources = service.resources.Resources || {});
     const extensions = (service.resources.extensions = service.resources.extensions || {});
+    this.deriveShadows({ packaging: true });
     const names = service.getAllFunctions();
 
     for (const name of names) {
@@ -100,6 +128,15 @@ class DedicatedFunctions {
       if (!fn.role) {
         fn.role = `${id}Role`;
         resources[fn.role] = this.role(name, fn, settings);
+        if (fn.shadow) {
+          // The pinned function may invoke its comparator (unqualified), and nothing else.
+          resources[fn.role].Properties.Policies[0].PolicyDocument.Statement.push({
+            Sid: 'HandOffToComparator',
+            Effect: 'Allow',
+            Action: 'lambda:InvokeFunction',
+            Resource: functionArn(service.getFunction(comparatorOf(name)).name),
+          });
+        }
       }
       const functionExtension = (extensions[`${id}LambdaFunction`] =
         extensions[`${id}LambdaFunction`] || {});
@@ -137,7 +174,7 @@ class DedicatedFunctions {
       }
       statements.push(...clone(uses[need]));
     }
-    const routes = routesOf(fn).join(', ');
+    const routes = routesOf(fn).join(', ') || fn.description;
     return {
       Type: 'AWS::IAM::Role',
       Properties: {
@@ -150,6 +187,100 @@ class DedicatedFunctions {
     };
   }
 
+  deriveShadows({ packaging }) {
+    const service = this.serverless.service;
+    const provider = this.serverless.getProvider('aws');
+    const stage = provider.getStage();
+    const naming = provider.naming;
+    const dedicated = (service.custom && service.custom.dedicatedFunctions) || {};
+    const settings = dedicated.shadow;
+    const resources = packaging ? service.resources.Resources : null;
+    for (const name of service.getAllFunctions()) {
+      const fn = service.getFunction(name);
+      if (!fn.shadow || fn.shadowDerived) continue;
+      if (!settings) this.fail(`${name}: has a shadow, but custom.dedicatedFunctions.shadow is missing`);
+      if (fn.handler !== WSGI_HANDLER) {
+        this.fail(
+          `${name}: a shadow belongs to a pinned function (handler ${WSGI_HANDLER}); ` +
+            `its handler is ${fn.handler}`
+        );
+      }
+      const routes = routesOf(fn);
+      if (routes.length !== 1 || !/^(GET|HEAD) /.test(routes[0])) {
+        this.fail(`${name}: only a function with one read route can be shadowed (${routes})`);
+      }
+      const comparatorName = comparatorOf(name);
+      const comparator = settings.comparator;
+      const functionName = `${service.service}-${stage}-${comparatorName}`;
+      service.functions[comparatorName] = {
+        name: functionName,
+        handler: comparator.handler,
+        description: `Compares ${routes[0]} answers of ${name}'s shadow (${fn.shadow}) with the monolith's`,
+        concurrency: clone(comparator.concurrency),
+        timeout: comparator.timeout,
+        maximumRetryAttempts: 0,
+        maximumEventAge: comparator.maximumEventAge,
+        uses: clone(fn.uses),
+        environment: {
+          SHADOW_HANDLER: fn.shadow,
+          SHADOW_ROUTE: routes[0],
+          SHADOW_METRICS_NAMESPACE: settings.metricsNamespace,
+          // The new handler's own metrics (Requests, ColdStart, ...) land apart from the
+          // route's real traffic.
+          POWERTOOLS_METRICS_NAMESPACE: `${settings.metricsNamespace}/Shadow`,
+        },
+        events: [],
+      };
+      fn.handler = settings.handler;
+      fn.shadowDerived = true;
+      fn.environment = {
+        ...(fn.environment || {}),
+        SHADOW_COMPARATOR: functionName,
+        SHADOW_SAMPLE_RATE: String(settings.sampleRate),
+      };
+      if (!packaging) continue;
+
+      const comparatorId = naming.getNormalizedFunctionName(comparatorName);
+      const comparatorFn = service.functions[comparatorName];
+      comparatorFn.role = `${comparatorId}Role`;
+      resources[comparatorFn.role] = this.role(comparatorName, comparatorFn, dedicated);
+      const extensions = service.resources.extensions;
+      extensions[`${comparatorId}LambdaFunction`] = {
+        Metadata: {
+          checkov: {
+            skip: [
+              {
+                id: 'CKV_AWS_116',
+                comment:
+                  'Takes sampled reads by asynchronous invoke with no retries: a failed ' +
+                  'comparison is a sample dropped (its Errors metric counts it), never replayed.',
+              },
+            ],
+          },
+        },
+      };
+      const id = naming.getNormalizedFunctionName(name);
+      const alarm = settings.alarm || {};
+      resources[`${id}ShadowMismatchAlarm`] = {
+        Type: 'AWS::CloudWatch::Alarm',
+        Properties: {
+          AlarmDescription:
+            `${routes[0]}: the new code (${fn.shadow}) answered differently from the ` +
+            `monolith on a sampled read; the switch's pre-traffic hook refuses while this holds`,
+          Namespace: settings.metricsNamespace,
+          MetricName: 'ShadowMismatches',
+          Dimensions: [{ Name: 'route', Value: routes[0] }],
+          Statistic: 'Sum',
+          Period: alarm.periodSeconds || 300,
+          EvaluationPeriods: alarm.evaluationPeriods || 1,
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          TreatMissingData: 'notBreaching',
+        },
+      };
+    }
+  }
+
   grantHooks(names, resources) {
     const service = this.serverless.service;
     const tested = names.filter((name) => {
@@ -158,10 +289,25 @@ class DedicatedFunctions {
     });
     const manifest = {};
     const hookRoles = new Map();
+    const hookGates = new Set();
     for (const name of tested) {
       const fn = service.getFunction(name);
-      manifest[name] = { routes: routesOf(fn), smoke: fn.smoke || [] };
+      const code = fn.shadow || fn.handler === WSGI_HANDLER ? 'monolith' : 'new';
+      manifest[name] = { routes: routesOf(fn), smoke: fn.smoke || [], code };
       const { preTrafficHook, postTrafficHook } = fn.deploymentSettings;
+      if (preTrafficHook && code === 'new' && isDedicated(fn)) {
+        // At a switch the hook reads which code each version runs, and the shadow's record.
+        this.hookStatement(preTrafficHook, READ_VERSIONS_SID, resources, {
+          Action: 'lambda:GetFunctionConfiguration',
+        }).Resource.push({
+          'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${fn.name}:*`,
+        });
+        this.hookStatement(preTrafficHook, READ_SHADOW_METRICS_SID, resources, {
+          Action: 'cloudwatch:GetMetricStatistics',
+          Resource: '*',
+        });
+        hookGates.add(preTrafficHook);
+      }
       for (const [hook, sid, qualifier] of [
         [preTrafficHook, INVOKE_VERSIONS_SID, '*'],
         [postTrafficHook, INVOKE_ALIASES_SID, fn.deploymentSettings.alias || 'Live'],
@@ -182,9 +328,19 @@ class DedicatedFunctions {
       const fn = service.getFunction(hook);
       fn.environment = { ...(fn.environment || {}), [MANIFEST_VARIABLE]: json };
     }
+    const shadow = (service.custom.dedicatedFunctions || {}).shadow;
+    for (const hook of hookGates) {
+      if (!shadow || !shadow.gate) this.fail(`${hook}: custom.dedicatedFunctions.shadow.gate is missing`);
+      const fn = service.getFunction(hook);
+      fn.environment = {
+        ...(fn.environment || {}),
+        [GATE_VARIABLE]: JSON.stringify({ namespace: shadow.metricsNamespace, ...shadow.gate }),
+      };
+    }
   }
 
-  hookStatement(hook, sid, resources) {
+  // The statement with `sid` in the hook's role; `create` makes it when missing.
+  hookStatement(hook, sid, resources, create) {
     const service = this.serverless.service;
     if (!service.getAllFunctions().includes(hook)) this.fail(`no hook function named ${hook}`);
     const roleName = service.getFunction(hook).role;
@@ -194,6 +350,11 @@ class DedicatedFunctions {
       (role.Properties.Policies || [])
         .flatMap((policy) => policy.PolicyDocument.Statement)
         .find((candidate) => candidate.Sid === sid);
+    if (!statement && role && create) {
+      const created = { Sid: sid, Effect: 'Allow', Resource: [], ...create };
+      role.Properties.Policies[0].PolicyDocument.Statement.push(created);
+      return created;
+    }
     if (!statement) {
       this.fail(`${hook}: its role ${roleName} needs a statement with Sid ${sid} to extend`);
     }
@@ -219,6 +380,16 @@ function routesOf(fn) {
     else routes.push(`${String(spec.method || 'ANY').toUpperCase()} ${spec.path}`);
   }
   return routes;
+}
+
+function comparatorOf(name) {
+  return `${name}${COMPARATOR_SUFFIX}`;
+}
+
+function functionArn(functionName) {
+  return {
+    'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${functionName}`,
+  };
 }
 
 function clone(value) {

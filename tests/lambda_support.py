@@ -63,6 +63,7 @@ class _Pipe:
 
     def __init__(self, client: socket.socket, upstream: socket.socket) -> None:
         self._sockets = (client, upstream)
+        self._silenced = threading.Event()
         self._lock = threading.Lock()
         self._running = 2
         self._threads = [
@@ -81,7 +82,8 @@ class _Pipe:
     def _pump(self, source: socket.socket, target: socket.socket) -> None:
         try:
             while data := source.recv(65536):
-                target.sendall(data)
+                if not self._silenced.is_set():
+                    target.sendall(data)
         except OSError:
             pass
         finally:
@@ -92,6 +94,11 @@ class _Pipe:
             if last:
                 for sock in self._sockets:
                     sock.close()
+
+    def silence(self) -> None:
+        """Forward nothing more either way, and keep both sockets open: a peer that went
+        silent without closing (a dead host, a dropped route, a hung proxy)."""
+        self._silenced.set()
 
     def shutdown(self) -> None:
         """End both directions; the pump threads then finish and close the sockets."""
@@ -168,6 +175,14 @@ class TcpForwarder:
             if self._error is not None:
                 error, self._error = self._error, None
                 raise RuntimeError(f"forwarder could not switch to {mode.value}") from error
+
+    def silence_connections(self) -> None:
+        """Every connection forwarded so far stops carrying bytes and stays open; new
+        connections follow the mode as usual."""
+        with self._cond:
+            pipes = list(self._pipes)
+        for pipe in pipes:
+            pipe.silence()
 
     def drop_connections(self) -> None:
         """Close every open connection (forwarded or held), as a failing server would."""

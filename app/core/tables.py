@@ -135,3 +135,14 @@ exports = _table(
         name="status",
     ),
 )
+
+# A row per unit of work that writes over a network connection, inserted in its own
+# transaction. When the connection is lost during COMMIT the client cannot tell whether
+# the server committed; whether the row exists can (app/platform/db.py). A row is only
+# needed for the moments after its commit: older ones are deleted as writes go on.
+write_receipts = _table(
+    "write_receipts",
+    Column("id", String(32), primary_key=True),
+    Column("created_at", Timestamp, nullable=False),
+    Index("ix_write_receipts_created_at", "created_at"),
+)

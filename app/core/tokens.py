@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -10,6 +11,10 @@ import jwt
 from app.core.errors import AuthenticationRequired
 
 ALGORITHM = "HS256"
+# User ids are the schema's INTEGER primary keys: 32-bit signed on MySQL, the narrower
+# backend. A subject outside 1..MAX_USER_ID names no account on any backend.
+MAX_USER_ID = 2**31 - 1
+_USER_ID = re.compile(r"[1-9][0-9]{0,9}")
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,16 @@ class TokenIssuer:
             raise AuthenticationRequired("token has expired") from None
         except jwt.PyJWTError:
             raise AuthenticationRequired("token is invalid") from None
-        subject = claims["sub"]
-        if not isinstance(subject, str) or not subject.isdigit():
-            raise AuthenticationRequired("token is invalid")
-        return int(subject)
+        return _user_id(claims["sub"])
+
+
+def _user_id(subject: object) -> int:
+    """The id a subject names: ASCII digits without a leading zero, 1..MAX_USER_ID.
+    `str.isdigit` alone would let "²" through to int(), and any length through to
+    the database driver."""
+    if not isinstance(subject, str) or not _USER_ID.fullmatch(subject):
+        raise AuthenticationRequired("token is invalid")
+    user_id = int(subject)
+    if user_id > MAX_USER_ID:
+        raise AuthenticationRequired("token is invalid")
+    return user_id

@@ -27,6 +27,11 @@ COMMENT_BODY_MAX = 10_000
 TAG_MAX = 64
 TAGS_PER_ARTICLE_MAX = 20
 DEFAULT_PAGE_SIZE = 20
+# The largest OFFSET both backends accept: SQLite binds integers as signed 64-bit.
+OFFSET_MAX = 2**63 - 1
+# Numbers longer than OFFSET_MAX are not converted; they all stand for this one.
+_LONGEST_NUMBER = len(str(OFFSET_MAX))
+_BEYOND_BOUNDS = OFFSET_MAX + 1
 
 _MISSING = object()
 
@@ -247,7 +252,8 @@ class Page:
 
 
 def parse_page(limit: str | None, offset: str | None, *, max_limit: int) -> Page:
-    """`?limit=&offset=`: whole numbers; limit >= 1 (clamped to max_limit), offset >= 0."""
+    """`?limit=&offset=`: whole numbers; limit >= 1, clamped to max_limit however large;
+    offset from 0 to OFFSET_MAX (past it no database can address a row: a 422 says so)."""
     problems = []
     parsed_limit = _whole_number(limit, DEFAULT_PAGE_SIZE)
     if parsed_limit is None or parsed_limit < 1:
@@ -255,6 +261,8 @@ def parse_page(limit: str | None, offset: str | None, *, max_limit: int) -> Page
     parsed_offset = _whole_number(offset, 0)
     if parsed_offset is None or parsed_offset < 0:
         problems.append("offset must be a whole number of 0 or more")
+    elif parsed_offset > OFFSET_MAX:
+        problems.append(f"offset is too large (maximum is {OFFSET_MAX})")
     if problems:
         raise ValidationFailed(*problems)
     assert parsed_limit is not None and parsed_offset is not None
@@ -262,10 +270,17 @@ def parse_page(limit: str | None, offset: str | None, *, max_limit: int) -> Page
 
 
 def _whole_number(raw: str | None, default: int) -> int | None:
+    """An optionally negative run of ASCII digits, or None. A number too long to be
+    worth converting stands for any number past the bounds, keeping its sign."""
     if raw is None or raw == "":
         return default
     text = raw.strip()
     # One optional sign only: "--5" would pass an lstrip("-") check and then fail int().
-    if not text.isascii() or not text.removeprefix("-").isdigit() or len(text) > 12:
+    digits = text.removeprefix("-")
+    if not text.isascii() or not digits.isdigit():
         return None
+    if len(digits.lstrip("0")) > _LONGEST_NUMBER:
+        # int() of thousands of digits is slow (and refused past 4300); any such
+        # number is past every bound here, whatever its exact value.
+        return -_BEYOND_BOUNDS if text.startswith("-") else _BEYOND_BOUNDS
     return int(text)

@@ -8,6 +8,11 @@ linear, serverless-plugin-canary-deployments) and calls these hooks with
   version itself, invoked by version number (the AppSpec's TargetVersion);
 - `post_traffic` (AfterAllowTraffic), once all traffic has moved: smoke-tests the alias.
 
+At a switch (the current version runs the monolith's code, the target a handler of its
+own), `pre_traffic` also applies the switch gate (app/deploy/gate.py): the route's shadow
+record over the stage's window, and parity of both versions on requests built from live
+data. A refusal reports Failed naming the route and what was found.
+
 The deployment's AppSpec (codedeploy GetDeployment) names the function, its alias and
 both versions; the function's smoke checks come from app/deploy/smoke.py. Each hook
 reports Succeeded or Failed exactly once per invocation, whatever happens: an unknown
@@ -35,6 +40,15 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from app.deploy.gate import (
+    GateSettings,
+    SwitchRefused,
+    check_parity,
+    check_record,
+    invoker,
+    is_switch,
+    shadow_record,
+)
 from app.deploy.smoke import (
     SmokeCheck,
     checks_for,
@@ -270,6 +284,7 @@ def _verdict(
     *,
     codedeploy: Any,
     lambda_client: Any,
+    cloudwatch: Any,
     remaining: Callable[[], float] | None,
 ) -> HookResult:
     target = deployment_target(codedeploy, deployment_id)
@@ -290,16 +305,53 @@ def _verdict(
         current_version=target.current_version,
         target_version=target.target_version,
     )
+
+    def has_time() -> bool:
+        return remaining is None or remaining() >= CHECK_BUDGET_SECONDS + REPORT_RESERVE_SECONDS
+
+    entry = manifest_from_env().get(logical) or {}
+    switch = (
+        hook is Hook.BEFORE_ALLOW_TRAFFIC
+        and entry.get("code") == "new"
+        and _is_switch(lambda_client, target)
+    )
+    routes = entry.get("routes") or []
+    if switch:
+        if cloudwatch is None:
+            raise HookFailed("a switch needs the shadow record, and no CloudWatch client was given")
+        try:
+            settings = GateSettings.from_env()
+            for route in routes:
+                record = shadow_record(cloudwatch, settings, route)
+                check_record(record, settings, route)
+                logger.info("shadow record holds", route=route, compared=record.compared)
+        except SwitchRefused as refusal:
+            raise HookFailed(f"switch refused: {refusal}") from None
     for check in checks:
-        if remaining is not None and remaining() < CHECK_BUDGET_SECONDS + REPORT_RESERVE_SECONDS:
+        if not has_time():
             raise HookFailed(f"out of time before {check.name!r}: raise the hook's timeout")
         run_check(lambda_client, target.function_name, qualifier, target.target_version, check)
-    return HookResult(
-        SUCCEEDED,
-        f"{len(checks)} smoke check(s) passed",
-        function=target.function_name,
-        qualifier=qualifier,
-    )
+    reason = f"{len(checks)} smoke check(s) passed"
+    if switch:
+        invoke = invoker(lambda_client, target.function_name)
+        try:
+            compared = sum(
+                check_parity(invoke, route, target.current_version, target.target_version, has_time)
+                for route in routes
+            )
+        except SwitchRefused as refusal:
+            raise HookFailed(f"switch refused: {refusal}") from None
+        reason += f"; switch: shadow record holds, {compared} live request(s) answered alike"
+    return HookResult(SUCCEEDED, reason, function=target.function_name, qualifier=qualifier)
+
+
+def _is_switch(lambda_client: Any, target: ShiftTarget) -> bool:
+    try:
+        return is_switch(
+            lambda_client, target.function_name, target.current_version, target.target_version
+        )
+    except SwitchRefused as refusal:
+        raise HookFailed(str(refusal)) from None
 
 
 def report(codedeploy: Any, deployment_id: str, execution_id: str, status: str) -> None:
@@ -332,11 +384,13 @@ def run_hook(
     *,
     codedeploy: Any,
     lambda_client: Any,
+    cloudwatch: Any = None,
     remaining: Callable[[], float] | None = None,
 ) -> HookResult:
     """Smoke-test what the deployment in `event` shifts and report the verdict once.
 
-    `remaining` gives the seconds left before the hook's own timeout.
+    `remaining` gives the seconds left before the hook's own timeout; `cloudwatch` reads
+    the shadow record at a switch (a switch without it is refused).
     """
     ids = event if isinstance(event, Mapping) else {}
     deployment_id, execution_id = ids.get("DeploymentId"), ids.get("LifecycleEventHookExecutionId")
@@ -351,6 +405,7 @@ def run_hook(
             deployment_id,
             codedeploy=codedeploy,
             lambda_client=lambda_client,
+            cloudwatch=cloudwatch,
             remaining=remaining,
         )
     except HookFailed as failure:
@@ -376,6 +431,11 @@ def codedeploy_client() -> Any:
 
 
 @functools.cache
+def cloudwatch_client() -> Any:
+    return boto3.client("cloudwatch", config=CODEDEPLOY_CONFIG)
+
+
+@functools.cache
 def lambda_client() -> Any:
     return boto3.client("lambda", config=INVOKE_CONFIG)
 
@@ -393,6 +453,7 @@ def _handle(hook: Hook, event: Any, context: Any) -> dict[str, Any]:
         event,
         codedeploy=codedeploy_client(),
         lambda_client=lambda_client(),
+        cloudwatch=cloudwatch_client(),
         remaining=_remaining_seconds(context),
     ).as_dict()
 

@@ -186,6 +186,16 @@ class Registry:
         raise KeyError(f"no dedicated function has the handler module {module_name!r}")
 
     @property
+    def shadowed(self) -> tuple[Function, ...]:
+        return tuple(f for f in self.http_functions if f.state is State.SHADOW)
+
+    @property
+    def shadow_settings(self) -> Mapping[str, Any]:
+        """custom.dedicatedFunctions.shadow: what the plugin derives for a shadow."""
+        dedicated = (self.config.get("custom") or {}).get("dedicatedFunctions") or {}
+        return dedicated.get("shadow") or {}
+
+    @property
     def switched(self) -> tuple[Function, ...]:
         return tuple(f for f in self.http_functions if f.state is State.NEW)
 
@@ -213,8 +223,9 @@ class Registry:
         return best[1] if best else None
 
     def manifest(self) -> dict[str, dict[str, Any]]:
-        """What the deployed CodeDeploy hooks need of each function they test: its routes
-        and extra smoke checks (the plugin puts the same in their DEDICATED_FUNCTIONS)."""
+        """What the deployed CodeDeploy hooks need of each function they test: its routes,
+        extra smoke checks and which code it runs (the plugin puts the same in their
+        DEDICATED_FUNCTIONS)."""
         found: dict[str, dict[str, Any]] = {}
         for function in self.functions:
             tested = (function.entry.get("deploymentSettings") or {}).get("preTrafficHook")
@@ -222,6 +233,8 @@ class Registry:
                 found[function.name] = {
                     "routes": [route.key for route in function.routes],
                     "smoke": [dict(check) for check in function.smoke],
+                    # A switch is a deployment from monolith code to new code.
+                    "code": "new" if function.module is not None else "monolith",
                 }
         return found
 

@@ -16,8 +16,7 @@ init_finished()
 
 
 def add_comment(request: Request) -> Answer:
-    with runtime.writes() as session:
-        caller = runtime.caller_id(request, session)
+    with runtime.writes(request) as (session, caller):
         body = validation.parse_new_comment(json_body(request))
         return Answer(comments.add_comment(session, request.path["slug"], caller, body))
 

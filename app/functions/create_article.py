@@ -16,8 +16,7 @@ init_finished()
 
 
 def create_article(request: Request) -> Answer:
-    with runtime.writes() as session:
-        caller = runtime.caller_id(request, session)
+    with runtime.writes(request) as (session, caller):
         new = validation.parse_new_article(json_body(request))
         return Answer(articles.create_article(session, caller, new), 201)
 

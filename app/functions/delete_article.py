@@ -15,8 +15,7 @@ init_finished()
 
 
 def delete_article(request: Request) -> Answer:
-    with runtime.writes() as session:
-        caller = runtime.caller_id(request, session)
+    with runtime.writes(request) as (session, caller):
         articles.delete_article(session, request.path["slug"], caller)
     return NO_CONTENT
 

@@ -18,8 +18,7 @@ init_finished()
 
 def delete_comment(request: Request) -> Answer:
     comment_id = path_integer(request.path["comment_id"])
-    with runtime.writes() as session:
-        caller = runtime.caller_id(request, session)
+    with runtime.writes(request) as (session, caller):
         comments.delete_comment(session, request.path["slug"], comment_id, caller)
     return NO_CONTENT
 

@@ -15,8 +15,7 @@ init_finished()
 
 
 def favorite_article(request: Request) -> Answer:
-    with runtime.writes() as session:
-        caller = runtime.caller_id(request, session)
+    with runtime.writes(request) as (session, caller):
         return Answer(articles.favorite(session, request.path["slug"], caller))
 
 

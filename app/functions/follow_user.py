@@ -15,8 +15,7 @@ init_finished()
 
 
 def follow_user(request: Request) -> Answer:
-    with runtime.writes() as session:
-        caller = runtime.caller_id(request, session)
+    with runtime.writes(request) as (session, caller):
         return Answer(profiles.follow(session, request.path["username"], caller))
 
 

@@ -15,8 +15,7 @@ init_finished()
 
 
 def unfollow_user(request: Request) -> Answer:
-    with runtime.writes() as session:
-        caller = runtime.caller_id(request, session)
+    with runtime.writes(request) as (session, caller):
         return Answer(profiles.unfollow(session, request.path["username"], caller))
 
 

@@ -16,8 +16,7 @@ init_finished()
 
 
 def update_article(request: Request) -> Answer:
-    with runtime.writes() as session:
-        caller = runtime.caller_id(request, session)
+    with runtime.writes(request) as (session, caller):
         changes = validation.parse_article_update(json_body(request))
         return Answer(articles.update_article(session, request.path["slug"], caller, changes))
 

@@ -16,8 +16,7 @@ init_finished()
 
 
 def update_user(request: Request) -> Answer:
-    with runtime.writes() as session:
-        caller = runtime.caller_id(request, session)
+    with runtime.writes(request) as (session, caller):
         changes = validation.parse_user_update(json_body(request))
         token = runtime.caller_token(request)
         return Answer(users.update_user(session, runtime.passwords, caller, token, changes))

@@ -8,15 +8,20 @@ connection with `connect()`: the ORM is imported only when a session is first ma
 
 from __future__ import annotations
 
+import itertools
 import ssl
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
+from app.platform.observability import logger
 from app.platform.rds_iam import IamAuthToken
 
 if TYPE_CHECKING:
@@ -30,6 +35,18 @@ MYSQL_POOL_RECYCLE_SECONDS = 600
 # A request fails fast with 503 rather than hanging when the database is unreachable.
 MYSQL_CONNECT_TIMEOUT_SECONDS = 3
 MYSQL_READ_TIMEOUT_SECONDS = 20
+# The liveness check of a pooled connection before it is handed out. A live server
+# answers a ping in milliseconds; one that does not within this time is treated as gone
+# and the connection is replaced, instead of waiting out the query read timeout. A
+# request that finds its connection silent thus waits at most this plus the connect
+# timeout before it is served or answered 503.
+MYSQL_PING_TIMEOUT_SECONDS = 1.5
+
+# Write receipts (see Database.transaction) are needed for moments; each process deletes
+# older ones, a batch at a time, once every RECEIPT_PRUNE_EVERY writes.
+RECEIPT_TTL = timedelta(hours=1)
+RECEIPT_PRUNE_EVERY = 100
+RECEIPT_PRUNE_BATCH = 1000
 
 # One connection per Lambda execution environment: it serves one request at a time,
 # so a second connection would only ever sit idle holding a proxy slot.
@@ -74,6 +91,25 @@ def _restore_io_timeouts(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection._read_timeout, dbapi_connection._write_timeout = timeouts
 
 
+def _bound_pre_ping(dbapi_connection: Any, record: Any) -> None:
+    # On check-in: the next I/O on this connection is the pool's pre-ping at the next
+    # checkout, so bound it by the ping timeout. _unbind_pre_ping restores the query
+    # timeouts once the connection has been handed out.
+    if dbapi_connection is None:  # invalidated: it will not be pinged
+        return
+    record.info["query_timeouts"] = (
+        dbapi_connection._read_timeout,
+        dbapi_connection._write_timeout,
+    )
+    dbapi_connection._read_timeout = dbapi_connection._write_timeout = MYSQL_PING_TIMEOUT_SECONDS
+
+
+def _unbind_pre_ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    timeouts = record.info.pop("query_timeouts", None)
+    if timeouts is not None:
+        dbapi_connection._read_timeout, dbapi_connection._write_timeout = timeouts
+
+
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take it
     # over (BEGIN is emitted in _begin_sqlite_transaction) and turn foreign keys on.
@@ -83,8 +119,17 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Execution option set on the connection of a unit of work that writes.
+WRITES = "conduit_writes"
+
+
 def _begin_sqlite_transaction(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A deferred transaction that reads and then writes cannot upgrade its lock while
+    # another holds it: SQLite fails it at once with "database is locked", whatever the
+    # busy timeout. A writing transaction takes the write lock as it begins (waiting up
+    # to the busy timeout for it); reads stay deferred and run alongside.
+    writes = connection.get_execution_options().get(WRITES, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def create_db_engine(url: str, **overrides: Any) -> Engine:
@@ -100,6 +145,8 @@ def create_db_engine(url: str, **overrides: Any) -> Engine:
     if parsed.get_backend_name() == "mysql" and parsed.get_driver_name() == "pymysql":
         event.listen(engine, "do_connect", _bound_mysql_handshake)
         event.listen(engine, "connect", _restore_io_timeouts)
+        event.listen(engine, "checkin", _bound_pre_ping)
+        event.listen(engine, "checkout", _unbind_pre_ping)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _configure_sqlite_connection)
         event.listen(engine, "begin", _begin_sqlite_transaction)
@@ -122,6 +169,12 @@ class Database:
         self.bind = bind
         self._join_savepoint = join_savepoint
         self._sessions: sessionmaker[Session] | None = None
+        # A COMMIT can only lose its answer over a network connection of our own.
+        self._verifies_commits = isinstance(bind, Engine) and bind.dialect.name in (
+            "mysql",
+            "mariadb",
+        )
+        self._writes = itertools.count(1)
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -136,6 +189,35 @@ class Database:
                 bind=self.bind, expire_on_commit=False, join_transaction_mode=mode
             )
         return self._sessions
+
+    def _issue_receipt(self, session: Session) -> str:
+        """A new write receipt, inserted in the session's transaction; every
+        RECEIPT_PRUNE_EVERY-th also deletes receipts older than RECEIPT_TTL."""
+        from app.core.tables import utcnow, write_receipts
+
+        receipt = uuid.uuid4().hex
+        now = utcnow()
+        session.execute(insert(write_receipts).values(id=receipt, created_at=now))
+        if next(self._writes) % RECEIPT_PRUNE_EVERY == 0:
+            session.execute(
+                delete(write_receipts)
+                .where(write_receipts.c.created_at < now - RECEIPT_TTL)
+                .with_dialect_options(mysql_limit=RECEIPT_PRUNE_BATCH)
+            )
+        return receipt
+
+    def _committed(self, receipt: str) -> bool:
+        """Whether the transaction that inserted `receipt` committed. The locking read
+        waits while that transaction is still finishing on the server."""
+        from app.core.tables import write_receipts
+
+        query = (
+            select(write_receipts.c.id)
+            .where(write_receipts.c.id == receipt)
+            .with_for_update(read=True)
+        )
+        with self.sessions() as session:
+            return session.execute(query).first() is not None
 
     @classmethod
     def from_url(cls, url: str, **engine_overrides: Any) -> Database:
@@ -163,9 +245,37 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session in a transaction: committed on success, rolled back on error, closed."""
-        with self.sessions.begin() as session:
-            yield session
+        """A session in a transaction: committed on success, rolled back on error, closed.
+
+        It is the unit of work that writes: on SQLite it takes the write lock at BEGIN.
+        Over a network (MySQL) it carries a write receipt, so that when the connection is
+        lost during COMMIT the outcome is known: if the receipt was committed, so was the
+        work, and the unit ends normally; otherwise the error stands and nothing was
+        written. Either way the work is applied at most once."""
+        with self.sessions() as session:
+            unit = session.begin()
+            try:
+                session.connection(execution_options={WRITES: True})
+                receipt = self._issue_receipt(session) if self._verifies_commits else None
+                yield session
+            except BaseException:
+                if unit.is_active:
+                    unit.rollback()
+                raise
+            if not unit.is_active:  # the caller rolled back itself: nothing to commit
+                return
+            try:
+                unit.commit()
+            except DBAPIError as error:
+                if receipt is None or not error.connection_invalidated:
+                    raise
+                session.close()  # hands the lost connection back before the check
+                if not self._committed(receipt):
+                    raise
+                logger.warning(
+                    "connection lost during COMMIT; the write receipt shows it was committed",
+                    error=str(error),
+                )
 
     @contextmanager
     def read(self) -> Iterator[Session]:

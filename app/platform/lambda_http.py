@@ -17,9 +17,10 @@ serverless.yml): it records each invocation without an SDK in the process.
 
 Writes (`Runtime.writes()`) run in one ORM transaction per request on the environment's
 one pooled connection: committed when the function returns, rolled back when it raises.
-They send nothing that would pin an RDS Proxy connection (no SET, no user variables, no
-locks, no temporary tables, no server-side prepared statements). A request body is read
-by `json_body()`, with the monolith's rules and answers.
+What they send pins no RDS Proxy connection (no SET, no user variables, no locks, no
+temporary tables, no server-side prepared statements); only the write receipt's check
+after a COMMIT lost its answer reads with a lock (app/platform/db.py). A request body is
+read by `json_body()`, with the monolith's rules and answers.
 
 Cold start: the JWT library is imported on the first request that presents a token; the
 ORM on the first write; the password hasher on the first request that needs it.
@@ -54,6 +55,7 @@ from app.platform.http import (
     parse_json_body,
 )
 from app.platform.observability import bind_invocation, metrics
+from app.platform.read_retry import retry_read
 from app.platform.settings import Settings
 
 if TYPE_CHECKING:
@@ -139,11 +141,20 @@ class Runtime:
         return self._passwords
 
     @contextmanager
-    def writes(self) -> Iterator[Session]:
-        """Where one request writes: one transaction (the ORM session connects on its
-        first statement), committed on return, rolled back on any exception."""
+    def writes(self, request: Request) -> Iterator[tuple[Session, int]]:
+        """Where one request writes, as the caller it names: one transaction, committed
+        on return, rolled back on any exception; and the caller's user id.
+
+        Credentials come first, as in the monolith: none, or a token that does not verify,
+        is a 401 before the database is touched. The account is then looked up inside the
+        transaction, on its connection (one checkout per request)."""
+        token = self.caller_token(request)
+        user_id = self.tokens.verify(token)
         with self.database.transaction() as session:
-            yield session
+            from app.core.services._common import ensure_account
+
+            ensure_account(session, user_id)
+            yield session, user_id
 
     @contextmanager
     def reads(self) -> Iterator[LazyConnection]:
@@ -174,8 +185,8 @@ class Runtime:
         return user_id
 
     def caller_token(self, request: Request) -> str:
-        """The token the caller sent (what answers about the current user echo back);
-        call after caller_id(), which checked it."""
+        """The token the caller sent, not yet verified; AuthenticationRequired when none
+        was sent (what answers about the current user echo back)."""
         token = bearer_token(request.header("authorization"))
         if token is None:
             raise AuthenticationRequired("authorization is required")
@@ -333,7 +344,13 @@ def serve(
         if parameters is None:
             answer = Answer(error_payload(NOT_FOUND_MESSAGE), 404)
         else:
-            answer = respond(Request(event, parameters))
+            request = Request(event, parameters)
+            # A read that lost its database connection runs once more, in the time left.
+            answer = retry_read(
+                ((event.get("requestContext") or {}).get("http") or {}).get("method", ""),
+                lambda: respond(request),
+                remaining_seconds=lambda: context.get_remaining_time_in_millis() / 1000,
+            )
     except Exception as error:
         answer = _failure(error, event)
     finally:

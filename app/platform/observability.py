@@ -99,8 +99,8 @@ class JsonLogger:
     def info(self, message: str, **keys: Any) -> None:
         self._emit(logging.INFO, message, keys, False)
 
-    def warning(self, message: str, **keys: Any) -> None:
-        self._emit(logging.WARNING, message, keys, False)
+    def warning(self, message: str, *, exc_info: bool = False, **keys: Any) -> None:
+        self._emit(logging.WARNING, message, keys, exc_info)
 
     def error(self, message: str, **keys: Any) -> None:
         self._emit(logging.ERROR, message, keys, False)

@@ -409,6 +409,8 @@ def test_list_pages_default_to_20_and_count_everything(
         ("?offset=24", slice(24, 25)),
         ("?offset=25", slice(25, 25)),
         ("?offset=1000", slice(0, 0)),
+        ("?offset=1000000000000", slice(0, 0)),
+        (f"?offset={2**63 - 1}", slice(0, 0)),
         ("?limit=1&offset=0", slice(0, 1)),
         ("?limit=&offset=", slice(0, 20)),
         ("?limit=%205%20", slice(0, 5)),
@@ -425,7 +427,7 @@ def test_list_limit_and_offset(
     assert payload["articlesCount"] == 25
 
 
-@pytest.mark.parametrize("limit", ["101", "1000", "999999999999"])
+@pytest.mark.parametrize("limit", ["101", "1000", "999999999999", "1234567890123", "9" * 40])
 def test_list_limit_is_clamped_to_the_max_page_size(
     client: FlaskClient, actions: Actions, database: Database, limit: str
 ) -> None:
@@ -447,10 +449,12 @@ def test_list_limit_is_clamped_to_the_max_page_size(
         ("?limit=--5", ["limit must be a whole number greater than 0"]),
         ("?limit=%2B5", ["limit must be a whole number greater than 0"]),
         ("?limit=%D9%A3", ["limit must be a whole number greater than 0"]),
-        ("?limit=1234567890123", ["limit must be a whole number greater than 0"]),
+        ("?limit=-1234567890123", ["limit must be a whole number greater than 0"]),
         ("?offset=abc", ["offset must be a whole number of 0 or more"]),
         ("?offset=-1", ["offset must be a whole number of 0 or more"]),
         ("?offset=--1", ["offset must be a whole number of 0 or more"]),
+        (f"?offset={2**63}", [f"offset is too large (maximum is {2**63 - 1})"]),
+        ("?offset=" + "9" * 30, [f"offset is too large (maximum is {2**63 - 1})"]),
         (
             "?limit=0&offset=-1",
             [

@@ -107,6 +107,16 @@ def _integer_subject(world: World, database: Database) -> str:
     return "Token " + make_token(user_id_of(world.ghost))
 
 
+def _huge_subject(world: World, database: Database) -> str:
+    # Past every backend's integer column: it must not reach the database driver.
+    return "Token " + make_token("9" * 30)
+
+
+def _superscript_subject(world: World, database: Database) -> str:
+    # str.isdigit() accepts "²"; int() does not.
+    return "Token " + make_token("²")
+
+
 def _unsigned(world: World, database: Database) -> str:
     claims = {"sub": str(user_id_of(world.ghost)), "exp": 4102444800}
     return "Token " + jwt.encode(claims, None, algorithm="none")
@@ -144,6 +154,8 @@ BAD_AUTHORIZATION: dict[str, Callable[[World, Database], str]] = {
     "no expiry": _without_expiry,
     "non-numeric subject": _non_numeric_subject,
     "integer subject": _integer_subject,
+    "huge subject": _huge_subject,
+    "superscript subject": _superscript_subject,
     "unknown user": _unknown_user,
     "deleted user": _deleted_user,
 }
@@ -152,6 +164,8 @@ BAD_AUTHORIZATION: dict[str, Callable[[World, Database], str]] = {
 # every kind is tried on two endpoints in test_every_kind_of_bad_credentials_is_401.
 SAMPLE_OF_BAD_AUTHORIZATION = [
     "unknown scheme",
+    "huge subject",
+    "superscript subject",
     "not a jwt",
     "other secret",
     "expired",
@@ -241,6 +255,8 @@ def test_optional_auth_refuses_bad_credentials(
         ("expired", "token has expired"),
         ("unknown user", "token is invalid"),
         ("deleted user", "token is invalid"),
+        ("huge subject", "token is invalid"),
+        ("superscript subject", "token is invalid"),
     ],
 )
 def test_bad_credentials_say_what_is_wrong(

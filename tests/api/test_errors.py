@@ -6,14 +6,16 @@ import json
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.exc import OperationalError
 
 from app.core.models import User
-from app.core.services import tags
+from app.core.services import comments, tags
 from app.platform.db import Database
 from tests.api.helpers import JSON_CONTENT_TYPE, assert_error, count_rows
 from tests.conftest import Actions
+from tests.lambda_support import http_event, invoke, response_json
 
 CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -52,6 +54,35 @@ def test_unknown_route_is_404(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     assert assert_error(response, 404) == ["resource not found"]
     assert_cors(response)
+
+
+DOUBLE_SLASHES = [
+    "/api//tags",
+    "//api/tags",
+    "/api/articles//how-to-train-your-dragon",
+    "/api/articles/how-to-train-your-dragon//comments",
+    "/api/profiles//jake",
+]
+
+
+@pytest.mark.parametrize("path", DOUBLE_SLASHES)
+def test_a_path_with_an_empty_segment_is_404_not_a_redirect(
+    client: FlaskClient, headers: dict[str, str], path: str
+) -> None:
+    response = client.get(path, headers=headers)
+    assert assert_error(response, 404) == ["resource not found"]
+    assert "Location" not in response.headers
+    assert_cors(response)
+
+
+@pytest.mark.parametrize("path", DOUBLE_SLASHES)
+def test_a_path_with_an_empty_segment_is_404_on_lambda(
+    app: Flask, headers: dict[str, str], path: str
+) -> None:
+    response = invoke(app, http_event("GET", path, headers=headers))
+    assert response["statusCode"] == 404, response
+    assert {name.lower() for name in response["headers"]}.isdisjoint({"location"})
+    assert response_json(response) == {"errors": {"body": ["resource not found"]}}
 
 
 @pytest.mark.parametrize(
@@ -306,6 +337,52 @@ def test_database_outage_is_a_retryable_503(
     assert assert_error(response, 503) == ["the service is temporarily unavailable, please retry"]
     assert response.headers["Retry-After"] == "1"
     assert_cors(response)
+
+
+def _lost_connection() -> OperationalError:
+    return OperationalError("INSERT", {}, Exception("(2013, 'Lost connection')"), False, True)
+
+
+def test_a_write_that_loses_its_connection_is_a_503_and_is_not_run_again(
+    client: FlaskClient, actions: Actions, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jake = actions.register()
+    article = actions.article(jake)
+    calls = []
+
+    def cut(*args: Any) -> Any:
+        calls.append(args)
+        raise _lost_connection()
+
+    monkeypatch.setattr(comments, "add_comment", cut)
+    response = client.post(
+        f"/api/articles/{article['slug']}/comments",
+        json={"comment": {"body": "hi"}},
+        headers=jake.headers,
+    )
+    assert assert_error(response, 503) == ["the service is temporarily unavailable, please retry"]
+    assert len(calls) == 1
+
+
+def test_a_read_that_loses_its_connection_once_is_served(
+    client: FlaskClient, actions: Actions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jake = actions.register()
+    actions.article(jake, tagList=["dragons"])
+    list_tags = tags.list_tags
+    calls = []
+
+    def cut_once(session: Any) -> Any:
+        calls.append(session)
+        if len(calls) == 1:
+            raise _lost_connection()
+        return list_tags(session)
+
+    monkeypatch.setattr(tags, "list_tags", cut_once)
+    response = client.get("/api/tags")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.json == {"tags": ["dragons"]}
+    assert len(calls) == 2
 
 
 def test_deeply_nested_json_is_422(client: FlaskClient) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 import app.core.services.articles
 import app.core.services.comments
@@ -52,6 +53,8 @@ AUTHS: dict[str, Auth] = {
     "basic-scheme": lambda world: "Basic dXNlcjpwYXNz",
     "scheme-only": lambda world: "Token",
     "token-and-extra": lambda world: f"Token {world.token('jake')} extra",
+    "huge-subject": lambda world: "Token " + make_token("9" * 30),
+    "superscript-subject": lambda world: "Token " + make_token("²"),
 }
 ANONYMOUS = {"anonymous", "blank-header"}
 VALID = {"jake", "jane-bearer", "alice-lowercase-scheme"}
@@ -103,6 +106,7 @@ AUTH_OF = {
     "get_article": "optional",
     "list_comments": "optional",
     "get_profile": "optional",
+    "get_current_user": "required",
 }
 
 
@@ -122,6 +126,7 @@ HAPPY_PATHS = {
     "get_article": "/api/articles/{dragon}",
     "list_comments": "/api/articles/{dragon}/comments",
     "get_profile": "/api/profiles/jake",
+    "get_current_user": "/api/user",
 }
 
 AUTH_CASES = [
@@ -148,7 +153,9 @@ LIST_QUERIES = [
     ("limit-decimal", "limit=1.5", 422),
     ("limit-exponent", "limit=1e3", 422),
     ("limit-double-sign", "limit=--5", 422),
-    ("limit-huge", "limit=99999999999999999999", 422),
+    ("limit-huge-is-clamped", "limit=99999999999999999999", 200),
+    ("offset-far-past-end", "offset=1000000000000", 200),
+    ("offset-beyond-the-database", "offset=99999999999999999999", 422),
     ("limit-arabic-digit", "limit=%D9%A3", 422),
     ("offset-negative", "offset=-1", 422),
     ("both-invalid", "limit=abc&offset=-2", 422),
@@ -361,6 +368,48 @@ def test_same_answer_when_the_service_fails(
     expected, actual = both(world.monolith, functions[function], case.event(world))
     assert expected["statusCode"] == 500
     assert "hunter2" not in actual["body"]
+    assert_same_answer(expected, actual)
+
+
+def losing_the_connection(times: int, service: Callable[..., Any]) -> Callable[..., Any]:
+    """`service`, whose first `times` calls fail as a connection cut mid-query does."""
+    calls = {"n": 0}
+
+    def serve(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] <= times:
+            raise OperationalError(
+                "SELECT 1", {}, Exception("(2013, 'Lost connection')"), False, True
+            )
+        return service(*args, **kwargs)
+
+    return serve
+
+
+@pytest.mark.parametrize("function", sorted(SERVICES))
+def test_a_read_that_loses_its_connection_once_is_served(
+    function: str,
+    world: World,
+    functions: dict[str, ModuleType],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    module, name = SERVICES[function]
+    service = getattr(module, name)
+    event = Case(function, "lost-once", 200, HAPPY_PATHS[function], auth="jake").event(world)
+
+    def answers(losses: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        monkeypatch.setattr(module, name, losing_the_connection(losses, service))
+        expected = invoke(world.monolith, copy.deepcopy(event))
+        monkeypatch.setattr(module, name, losing_the_connection(losses, service))
+        actual = functions[function].handler(copy.deepcopy(event), LambdaContext())
+        return expected, actual
+
+    expected, actual = answers(1)
+    assert expected["statusCode"] == 200, expected
+    assert_same_answer(expected, actual)
+    # Lost on the second attempt too: both give up with the same 503.
+    expected, actual = answers(2)
+    assert expected["statusCode"] == 503, expected
     assert_same_answer(expected, actual)
 
 

@@ -49,8 +49,7 @@ def test_an_extra_row_is_reported(
     module = functions["favorite_article"]
 
     def favorite_and_follow(request: Request) -> Answer:
-        with module.runtime.writes() as session:
-            caller = module.runtime.caller_id(request, session)
+        with module.runtime.writes(request) as (session, caller):
             answer = articles.favorite(session, request.path["slug"], caller)
             profiles.follow(session, "alice", caller)  # the extra row
             return Answer(answer)
@@ -69,8 +68,7 @@ def test_a_missing_row_is_reported(
     module = functions["favorite_article"]
 
     def favorite_in_words_only(request: Request) -> Answer:
-        with module.runtime.writes() as session:
-            caller = module.runtime.caller_id(request, session)
+        with module.runtime.writes(request) as (session, caller):
             nested = session.begin_nested()
             answer = articles.favorite(session, request.path["slug"], caller)
             nested.rollback()  # the answer says favorited; the row is gone
@@ -91,8 +89,7 @@ def test_a_wrong_column_is_reported(
     module = functions["update_user"]
 
     def bio_also_into_image(request: Request) -> Answer:
-        with module.runtime.writes() as session:
-            caller = module.runtime.caller_id(request, session)
+        with module.runtime.writes(request) as (session, caller):
             parsed = validation.parse_user_update(json_body(request))
             token = module.runtime.caller_token(request)
             answer = users.update_user(session, module.runtime.passwords, caller, token, parsed)
@@ -119,8 +116,7 @@ def test_a_wrong_row_is_reported(
     alice = user_id_of(world.accounts["alice"])
 
     def delete_the_other_comment(request: Request) -> Answer:
-        with module.runtime.writes() as session:
-            module.runtime.caller_id(request, session)
+        with module.runtime.writes(request) as (session, _caller):
             other = comment_ids(world)["alice_comment"]
             comments.delete_comment(session, request.path["slug"], other, alice)
         return NO_CONTENT

@@ -48,14 +48,20 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: flo
 
 @contextmanager
 def serving(
-    command: Sequence[str], *, port: int, env: dict[str, str], log: Path, timeout: float = 60
+    command: Sequence[str],
+    *,
+    port: int,
+    env: dict[str, str],
+    log: Path,
+    timeout: float = 60,
+    cwd: Path = REPO,
 ) -> Iterator[str]:
-    """Run `command` until the block ends; yields the API base URL."""
+    """Run `command` in `cwd` until the block ends; yields the API base URL."""
     base = f"http://127.0.0.1:{port}/api"
     with log.open("wb") as out:
         process = subprocess.Popen(
             list(command),
-            cwd=REPO,
+            cwd=cwd,
             env={**os.environ, **env},
             stdout=out,
             stderr=out,

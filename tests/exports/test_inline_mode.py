@@ -18,6 +18,7 @@ from tests.api.helpers import assert_error, user_id_of
 from tests.conftest import Actions
 from tests.exports.helpers import assert_jakes_export, populate, without_generated_at
 from tests.exports.test_export_api import request_export, show
+from tests.lambda_support import API_HOST, http_event, invoke, response_json
 
 
 def test_inline_export_is_built_and_downloadable_by_its_owner(
@@ -51,6 +52,21 @@ def test_inline_export_is_built_and_downloadable_by_its_owner(
 
     assert_error(inline_client.get(export["url"], headers=jane.headers), 404)
     assert_error(inline_client.get(export["url"]), 401)
+
+
+def test_the_download_url_on_lambda_is_at_the_root_of_the_api_domain(
+    inline_client: FlaskClient, inline_actions: Actions
+) -> None:
+    """API Gateway serves the `$default` stage at the root: no URL may contain it."""
+    jake = inline_actions.register("jake")
+    created = request_export(inline_client, jake)
+    response = invoke(
+        inline_client.application,
+        http_event("GET", f"/api/user/exports/{created['id']}", headers=jake.headers),
+    )
+    assert response["statusCode"] == 200, response
+    url = response_json(response)["export"]["url"]
+    assert url == f"https://{API_HOST}/api/user/exports/{created['id']}/download"
 
 
 def test_download_of_an_unfinished_export_is_404(

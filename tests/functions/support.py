@@ -38,10 +38,11 @@ class Function:
 
 
 REGISTRY = load_registry()
-# Every switched function, found through the registry: nothing here names one.
+# Every function's new code, switched or carried as a shadow, found through the registry:
+# nothing here names one.
 FUNCTIONS = [
     Function(str(function.module_name), function.route.key, function.name)
-    for function in REGISTRY.switched
+    for function in (*REGISTRY.switched, *REGISTRY.shadowed)
 ]
 BY_NAME = {function.name: function for function in FUNCTIONS}
 

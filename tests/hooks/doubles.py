@@ -4,8 +4,9 @@
   no PutLifecycleEventHookExecutionStatus, so `MotoCodeDeploy` answers that one operation
   itself, at botocore's `before-call` event, after botocore has validated and serialised
   the call, and records what went on the wire.
-- Lambda: moto cannot run a function without Docker, so `LambdaDouble` answers Invoke with
-  botocore's Stubber and records every call's parameters.
+- Lambda: moto cannot run a function without Docker, so `LambdaDouble` answers Invoke (and
+  GetFunctionConfiguration, for the switch gate) with botocore's Stubber and records every
+  Invoke's parameters.
 """
 
 from __future__ import annotations
@@ -178,6 +179,14 @@ class LambdaDouble:
                 "InvocationType": "RequestResponse",
                 "Payload": ANY,
             },
+        )
+
+    def configuration(self, handler: str) -> None:
+        """The next GetFunctionConfiguration answers that the version runs `handler`."""
+        self.stubber.add_response(
+            "get_function_configuration",
+            {"Handler": handler},
+            {"FunctionName": ANY, "Qualifier": ANY},
         )
 
     def refuse(self, code: str = "TooManyRequestsException", status: int = 429) -> None:

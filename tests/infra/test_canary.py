@@ -143,6 +143,13 @@ def test_derived_resources_are_what_the_handwritten_ones_were(iac_check: IacChec
     hook_rights = handwritten.pop("_hookInvokeResources")
     for logical_id, expected in handwritten.items():
         actual = resources[logical_id]
+        if actual["Type"] == "AWS::IAM::Role":
+            # A function in shadow state may also hand reads to its comparator
+            # (tests/infra/test_shadow_template.py): the one right added since.
+            actual = json.loads(json.dumps(actual))
+            for policy in actual["Properties"]["Policies"]:
+                statements = policy["PolicyDocument"]["Statement"]
+                statements[:] = [s for s in statements if s.get("Sid") != "HandOffToComparator"]
         if logical_id.endswith("LambdaFunction"):
             actual = {
                 "Metadata": actual.get("Metadata"),

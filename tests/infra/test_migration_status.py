@@ -192,7 +192,7 @@ def test_connection_budget(reserved: int, deployment: str, expected: int, over: 
     report = budget_report(config, "prod", connections_each=1)
     assert report.lines == [
         f"[prod] connections: {expected} of 50 the proxy may open (monolith 0, "
-        f"0 dedicated functions 0, other functions {expected})"
+        f"0 dedicated functions 0, shadow comparators 0, other functions {expected})"
     ]
     assert bool(report.errors) is over
 
@@ -214,7 +214,8 @@ def test_the_real_topology_passes() -> None:
     assert result.returncode == 0, result.stderr
     summary = re.search(
         r"(\d+) of (\d+) routes owned by dedicated functions \((\d+) new, (\d+) pinned, "
-        r"(\d+) retired from the monolith\), (\d+) still on the monolith; (\d+) writes switched",
+        r"(?:\d+ shadow, )?(\d+) retired from the monolith\), (\d+) still on the monolith; "
+        r"(\d+) writes switched",
         result.stdout,
     )
     assert summary is not None, result.stdout

@@ -187,6 +187,61 @@ def test_switch_needs_a_pin_first(checkout: Path) -> None:
     assert f"no function {NAME}: pin" in result.stderr
 
 
+READ_ROUTE = "GET /api/user/exports/{export_id}"
+
+
+def test_shadow_carries_the_new_handler_while_the_monolith_answers(checkout: Path) -> None:
+    assert peel(checkout, READ_ROUTE, "getExport").returncode == 0
+    result = peel(checkout, READ_ROUTE, "getExport", "--step", "shadow")
+    assert result.returncode == 0, result.stderr
+    registry = load_registry(checkout / "serverless.yml")
+    function = registry.get("getExport")
+    assert function.state.value == "shadow"
+    assert function.handler == "wsgi_handler.handler"
+    assert function.shadow_module == "app.functions.get_export"
+    assert function.entry["description"].endswith("compared with the new)")
+    for path in (
+        "app/functions/get_export.py",
+        "tests/events/get_export.json",
+        "tests/contract/test_parity_get_export.py",
+    ):
+        assert (checkout / path).is_file(), path
+    errors = wiring_report(registry, checkout).errors
+    assert any("getExport: app/functions/get_export.py still has the scaffold" in e for e in errors)
+
+    again = peel(checkout, READ_ROUTE, "getExport", "--step", "shadow")
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+
+
+def test_switch_after_shadow_takes_the_shadow_as_handler(checkout: Path) -> None:
+    assert peel(checkout, READ_ROUTE, "getExport").returncode == 0
+    assert peel(checkout, READ_ROUTE, "getExport", "--step", "shadow").returncode == 0
+    handler = checkout / "app" / "functions" / "get_export.py"
+    handler.write_text("# written by hand\n", encoding="utf-8")
+    result = peel(checkout, READ_ROUTE, "getExport", "--step", "switch")
+    assert result.returncode == 0, result.stderr
+    function = load_registry(checkout / "serverless.yml").get("getExport")
+    assert function.state.value == "new"
+    assert function.handler == "app/functions/get_export.handler"
+    assert "shadow" not in function.entry
+    assert function.entry["description"] == READ_ROUTE
+    assert handler.read_text(encoding="utf-8") == "# written by hand\n"
+
+
+def test_writes_are_never_shadowed(checkout: Path) -> None:
+    assert peel(checkout, ROUTE, NAME).returncode == 0
+    result = peel(checkout, ROUTE, NAME, "--step", "shadow")
+    assert result.returncode == 1
+    assert "writes are never shadowed" in result.stderr
+    assert "shadow" not in load_registry(checkout / "serverless.yml").get(NAME).entry
+
+
+def test_shadow_needs_a_pin_first(checkout: Path) -> None:
+    result = peel(checkout, READ_ROUTE, "getExport", "--step", "shadow")
+    assert result.returncode == 1
+    assert "no function getExport: pin" in result.stderr
+
+
 # --- the wiring rules ---------------------------------------------------------------------
 
 
@@ -273,3 +328,26 @@ def test_a_missing_stage_value_names_the_function_and_the_stage() -> None:
     [error] = budget_report(config, "prod", connections_each=1).errors
     assert "broken reaches the database without reserved concurrency" in error
     assert "prod" in error
+
+
+def test_a_shadow_on_new_code_or_a_write_fails() -> None:
+    on_new_code = _config(shadow="app/functions/list_tags.handler")
+    assert any("a shadow belongs to a pinned function" in e for e in _errors(on_new_code))
+    on_a_write = _config(
+        handler="wsgi_handler.handler",
+        shadow="app/functions/list_tags.handler",
+        events=[{"httpApi": "POST /api/tags/{tag}"}],
+    )
+    on_a_write["custom"]["migration"]["new"] = ["POST /api/tags/{tag}"]
+    assert any("writes are never shadowed" in e for e in _errors(on_a_write))
+
+
+def test_each_comparator_counts_its_two_connections_in_the_budget() -> None:
+    config = load_serverless(REPO / "serverless.yml")
+    with_shadow = budget_report(config, "prod", connections_each=1).lines[0]
+    config["functions"]["getCurrentUser"].pop("shadow")
+    without = budget_report(config, "prod", connections_each=1).lines[0]
+    comparator = config["custom"]["dedicatedFunctions"]["shadow"]["comparator"]
+    expected = comparator["concurrency"]["prod"] * comparator["connections"]
+    used = [int(line.split("connections: ")[1].split(" ")[0]) for line in (with_shadow, without)]
+    assert used[0] - used[1] == expected == 6

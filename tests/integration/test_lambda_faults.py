@@ -33,10 +33,9 @@ from app.platform.db import (
     Database,
 )
 from app.platform.rds_iam import TOKEN_LIFETIME_SECONDS, TOKEN_REUSE_SECONDS, IamAuthToken
-from app.platform.schema import upgrade
 from app.platform.settings import Settings
 from legacy import create_app
-from tests.conftest import TEST_CONFIG, mysql_server_url
+from tests.conftest import TEST_CONFIG
 from tests.lambda_support import (
     ForwarderMode,
     LambdaContext,
@@ -65,27 +64,6 @@ def on_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)
     for name in ("DATABASE_URL", "DB_HOST", "DB_NAME", "DB_USER", "DB_IAM_AUTH", "DB_TLS"):
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(scope="module")
-def admin() -> Iterator[Engine]:
-    """Connections to the server with no default database: never counted as the app's."""
-    engine = create_engine(mysql_server_url(), poolclass=NullPool)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def migrated_url(fresh_database_url: Any) -> str:
-    """A fresh, migrated MariaDB database; no connection to it is left open."""
-    url: str = fresh_database_url("mysql")
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            upgrade(connection)
-    finally:
-        engine.dispose()
-    return url
 
 
 @pytest.fixture
@@ -235,6 +213,53 @@ def test_database_unreachable_answers_503_then_recovers(
         f"a database that accepts connections but never answers held the request "
         f"{hung_seconds:.1f} s (connect_timeout is {MYSQL_CONNECT_TIMEOUT_SECONDS} s)"
     )
+
+
+# --- a pooled connection that goes silent ----------------------------------------------
+
+# The request that finds its pooled connection silent is answered within this.
+SILENT_CONNECTION_BOUND_SECONDS = 6.0
+
+
+@pytest.mark.parametrize(
+    ("new_connections", "status"), [(ForwarderMode.UP, 200), (ForwarderMode.BLACKHOLE, 503)]
+)
+def test_a_silent_pooled_connection_is_replaced_within_seconds(
+    lambda_app: Callable[[str], Flask],
+    migrated_url: str,
+    new_connections: ForwarderMode,
+    status: int,
+) -> None:
+    """The pooled connection stops answering without closing. The liveness check finds
+    it dead well before the query read timeout; the request is served on a new
+    connection, or answered 503 if the server takes no new ones either."""
+    server = make_url(migrated_url)
+    # A read the monolith still serves (GET /api/tags is retired from it).
+    read = http_event("GET", "/api/articles")
+    with TcpForwarder((server.host or "127.0.0.1", server.port or 3306)) as forwarder:
+        via_forwarder = server.set(host="127.0.0.1", port=forwarder.port)
+        app = lambda_app(via_forwarder.render_as_string(hide_password=False))
+        assert _assert_ok(invoke(app, read)) == {"articles": [], "articlesCount": 0}
+        accepted = forwarder.accepted
+
+        forwarder.silence_connections()
+        forwarder.set_mode(new_connections)
+        started = time.perf_counter()
+        response = invoke(app, read)
+        seconds = time.perf_counter() - started
+        print(
+            f"\nsilent pooled connection, new ones {new_connections.value}: "
+            f"{response['statusCode']} after {seconds:.2f} s"
+        )
+        if status == 200:
+            assert _assert_ok(response) == {"articles": [], "articlesCount": 0}
+            assert forwarder.accepted == accepted + 1
+        else:
+            _assert_unavailable(response)
+            assert forwarder.blackholed >= 1
+        assert seconds < SILENT_CONNECTION_BOUND_SECONDS, (
+            f"a silent pooled connection held the request {seconds:.1f} s"
+        )
 
 
 # --- several execution environments at once -------------------------------------------

@@ -71,6 +71,17 @@ def test_swapped_claims_keep_the_old_signature_invalid() -> None:
         {"sub": 7, "exp": 4102444800},
         {"sub": "7"},
         {"exp": 4102444800},
+        # A subject must be a positive ASCII integer within the id range.
+        {"sub": "9" * 30, "exp": 4102444800},
+        {"sub": str(2**31), "exp": 4102444800},
+        {"sub": "²", "exp": 4102444800},
+        {"sub": "٣", "exp": 4102444800},
+        {"sub": "0", "exp": 4102444800},
+        {"sub": "007", "exp": 4102444800},
+        {"sub": "+7", "exp": 4102444800},
+        {"sub": " 7", "exp": 4102444800},
+        {"sub": "7\n", "exp": 4102444800},
+        {"sub": "1" * 5000, "exp": 4102444800},
     ],
 )
 def test_bad_claims(claims: dict[str, Any]) -> None:

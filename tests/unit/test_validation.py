@@ -265,6 +265,15 @@ def test_parse_new_comment_rejects(payload: Any, messages: list[str]) -> None:
         ("101", None, validation.Page(100, 0)),
         ("999999999999", "999999999999", validation.Page(100, 999999999999)),
         (None, "-0", validation.Page(20, 0)),
+        # Large limits are clamped, however many digits they have.
+        ("1234567890123", None, validation.Page(100, 0)),
+        ("9" * 30, None, validation.Page(100, 0)),
+        ("0" * 40 + "7", None, validation.Page(7, 0)),
+        ("9" * 5000, None, validation.Page(100, 0)),
+        # Any offset a database can address is a page (an empty one past the last row).
+        (None, "1000000000000", validation.Page(20, 1000000000000)),
+        (None, str(2**63 - 1), validation.Page(20, 2**63 - 1)),
+        (None, "0" * 30 + "5", validation.Page(20, 5)),
     ],
 )
 def test_parse_page(limit: str | None, offset: str | None, expected: validation.Page) -> None:
@@ -272,7 +281,7 @@ def test_parse_page(limit: str | None, offset: str | None, expected: validation.
 
 
 @pytest.mark.parametrize(
-    "limit", ["0", "-1", "-0", "abc", "1.5", "1e2", "--5", "+5", "٣", "1 000", "1234567890123"]
+    "limit", ["0", "-1", "-0", "abc", "1.5", "1e2", "--5", "+5", "٣", "1 000", "-" + "9" * 30]
 )
 def test_parse_page_rejects_limit(limit: str) -> None:
     assert problems(validation.parse_page, limit, None, max_limit=100) == [
@@ -280,10 +289,17 @@ def test_parse_page_rejects_limit(limit: str) -> None:
     ]
 
 
-@pytest.mark.parametrize("offset", ["-1", "x", "0.0", "--1", "1234567890123"])
+@pytest.mark.parametrize("offset", ["-1", "x", "0.0", "--1", "-1234567890123", "-" + "9" * 30])
 def test_parse_page_rejects_offset(offset: str) -> None:
     assert problems(validation.parse_page, None, offset, max_limit=100) == [
         "offset must be a whole number of 0 or more"
+    ]
+
+
+@pytest.mark.parametrize("offset", [str(2**63), "9" * 30, "9" * 5000])
+def test_parse_page_rejects_an_offset_no_database_can_address(offset: str) -> None:
+    assert problems(validation.parse_page, None, offset, max_limit=100) == [
+        f"offset is too large (maximum is {2**63 - 1})"
     ]
 
 
