@@ -17,6 +17,7 @@ from app.core.tables import (
     favorites,
     follows,
     utcnow,
+    write_receipts,
 )
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "favorites",
     "follows",
     "utcnow",
+    "write_receipts",
 ]
 
 

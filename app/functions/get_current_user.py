@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from app import init_finished
-from app.core import shapes
-from app.core.services._common import account_by_id
+from app.core.errors import AuthenticationRequired
+from app.core.services import users
+from app.platform.http import bearer_token
 from app.platform.lambda_http import Answer, Request, Route, Runtime, serve
 
 ROUTE = Route("GET /api/user")
@@ -16,10 +17,12 @@ init_finished()
 
 
 def get_current_user(request: Request) -> Answer:
-    token = runtime.caller_token(request)
+    token = bearer_token(request.header("authorization"))
+    if token is None:
+        raise AuthenticationRequired("authorization is required")
     user_id = runtime.tokens.verify(token)
     with runtime.reads() as connection:
-        return Answer({"user": shapes.user(account_by_id(connection, user_id), token)})
+        return Answer(users.current_user(connection, user_id, token))
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

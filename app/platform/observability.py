@@ -56,7 +56,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             line["exception"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
             line["exception_name"] = record.exc_info[0].__name__
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return json.dumps(line, ensure_ascii=False, default=str, separators=(",", ":"))
 
 
 def _iso_millis(created: float) -> str:
@@ -90,8 +90,12 @@ class JsonLogger:
         self._keys["correlation_id"] = value
 
     def _emit(self, level: int, message: str, keys: dict[str, Any], exc_info: bool) -> None:
-        if self._log.isEnabledFor(level):
-            self._log.log(level, message, exc_info=exc_info, extra=keys, stacklevel=3)
+        if not self._log.isEnabledFor(level):
+            return
+        # The standard library's own arguments keep their meaning, as with Powertools.
+        exc_info = bool(keys.pop("exc_info", exc_info))
+        keys |= keys.pop("extra", None) or {}
+        self._log.log(level, message, exc_info=exc_info, extra=keys, stacklevel=3)
 
     def debug(self, message: str, **keys: Any) -> None:
         self._emit(logging.DEBUG, message, keys, False)
@@ -99,8 +103,8 @@ class JsonLogger:
     def info(self, message: str, **keys: Any) -> None:
         self._emit(logging.INFO, message, keys, False)
 
-    def warning(self, message: str, *, exc_info: bool = False, **keys: Any) -> None:
-        self._emit(logging.WARNING, message, keys, exc_info)
+    def warning(self, message: str, **keys: Any) -> None:
+        self._emit(logging.WARNING, message, keys, False)
 
     def error(self, message: str, **keys: Any) -> None:
         self._emit(logging.ERROR, message, keys, False)

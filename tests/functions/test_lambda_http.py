@@ -542,3 +542,21 @@ def test_json_body_refuses_what_the_monolith_refuses(body: str | None) -> None:
     request = lambda_http.Request({} if body is None else {"body": body}, {})
     with pytest.raises(ValidationFailed):
         lambda_http.json_body(request)
+
+
+def test_standard_logging_arguments_keep_their_meaning() -> None:
+    output = io.StringIO()
+    previous = logger.registered_handler.setStream(output)
+    try:
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logger.warning("kept going", exc_info=True, extra={"attempt": 2})
+        logger.info("plain", exc_info=False)
+    finally:
+        logger.registered_handler.setStream(previous)
+    warning, plain = (json.loads(line) for line in output.getvalue().splitlines())
+    assert warning["exception_name"] == "ValueError"
+    assert warning["attempt"] == 2
+    assert "exc_info" not in warning and "extra" not in warning
+    assert "exception" not in plain

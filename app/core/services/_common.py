@@ -36,9 +36,6 @@ _PROFILE_BY_USERNAME = select(users.c.id, users.c.username, users.c.bio, users.c
     users.c.username == bindparam("username")
 )
 _ACCOUNT_EXISTS = select(users.c.id).where(users.c.id == bindparam("user_id"))
-_ACCOUNT_BY_ID = select(users.c.email, users.c.username, users.c.bio, users.c.image).where(
-    users.c.id == bindparam("user_id")
-)
 _FOLLOWED_AMONG = select(follows.c.followed_id).where(
     follows.c.follower_id == bindparam("viewer_id"),
     follows.c.followed_id.in_(bindparam("user_ids", expanding=True)),
@@ -51,15 +48,6 @@ def profile_by_username(executor: Executor, username: str) -> AnyRow:
     if person is None:
         raise NotFound(f"profile {username!r} not found")
     return person
-
-
-def account_by_id(executor: Executor, user_id: int) -> AnyRow:
-    """The row (email, username, bio, image) of the account a verified token names;
-    AuthenticationRequired when it no longer exists."""
-    account = executor.execute(_ACCOUNT_BY_ID, {"user_id": user_id}).first()
-    if account is None:
-        raise AuthenticationRequired("token is invalid")
-    return account
 
 
 def ensure_account(executor: Executor, user_id: int) -> None:

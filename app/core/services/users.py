@@ -1,20 +1,32 @@
-"""Registration, login and the current user's account."""
+"""Registration, login and the current user's account.
+
+Reading the current account selects columns; the writes import the ORM classes when
+they run, so a function that only reads the account never loads the ORM."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from app.core import shapes
 from app.core.errors import AuthenticationRequired, ValidationFailed
-from app.core.models import User
-from app.core.passwords import Passwords
 from app.core.services._common import ensure_account
-from app.core.tokens import TokenIssuer
-from app.core.validation import LoginRequest, NewUser
+from app.core.tables import users
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.core.models import User
+    from app.core.passwords import Passwords
+    from app.core.services._common import Executor
+    from app.core.tokens import TokenIssuer
+    from app.core.validation import LoginRequest, NewUser
+
+_ACCOUNT = select(users.c.email, users.c.username, users.c.bio, users.c.image).where(
+    users.c.id == bindparam("user_id")
+)
 
 __all__ = ["current_user", "ensure_account", "login", "register", "update_user"]
 
@@ -24,14 +36,14 @@ def _ensure_available(
 ) -> None:
     problems = []
     for column, value, label in (
-        (User.username, username, "username"),
-        (User.email, email, "email"),
+        (users.c.username, username, "username"),
+        (users.c.email, email, "email"),
     ):
         if value is None:
             continue
-        query = select(User.id).where(column == value)
+        query = select(users.c.id).where(column == value)
         if exclude_id is not None:
-            query = query.where(User.id != exclude_id)
+            query = query.where(users.c.id != exclude_id)
         if session.scalar(query) is not None:
             problems.append(f"{label} has already been taken")
     if problems:
@@ -51,6 +63,8 @@ def _flush_unique(session: Session) -> None:
 def register(
     session: Session, passwords: Passwords, tokens: TokenIssuer, new: NewUser
 ) -> dict[str, Any]:
+    from app.core.models import User
+
     _ensure_available(session, username=new.username, email=new.email)
     account = User(
         username=new.username,
@@ -67,6 +81,8 @@ def register(
 def login(
     session: Session, passwords: Passwords, tokens: TokenIssuer, credentials: LoginRequest
 ) -> dict[str, Any]:
+    from app.core.models import User
+
     account = session.scalar(select(User).where(User.email == credentials.email))
     if account is None or not passwords.verify(account.password_hash, credentials.password):
         raise AuthenticationRequired("email or password is invalid")
@@ -76,6 +92,8 @@ def login(
 
 
 def _current(session: Session, user_id: int) -> User:
+    from app.core.models import User
+
     account = session.get(User, user_id)
     if account is None:
         # A valid signature for an account that no longer exists.
@@ -83,8 +101,12 @@ def _current(session: Session, user_id: int) -> User:
     return account
 
 
-def current_user(session: Session, user_id: int, token: str) -> dict[str, Any]:
-    return {"user": shapes.user(_current(session, user_id), token)}
+def current_user(executor: Executor, user_id: int, token: str) -> dict[str, Any]:
+    account = executor.execute(_ACCOUNT, {"user_id": user_id}).first()
+    if account is None:
+        # A valid signature for an account that no longer exists.
+        raise AuthenticationRequired("token is invalid")
+    return {"user": shapes.user(account, token)}
 
 
 def update_user(
