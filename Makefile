@@ -55,7 +55,7 @@ iac-check: deps
 ## make migration-status: who owns each route (monolith / pinned / shadow / new); fails on a lost,
 ## shadowed or doubly claimed route, or a connection budget over the proxy's share.
 migration-status: $(STAMPS)/venv
-	$(BIN)/python scripts/migration_status.py
+	$(BIN)/python -m scripts.migration_status
 
 ## make peel ROUTE='GET /api/profiles/{username}' NAME=getProfile [STEP=pin|shadow|switch]:
 ## pin a monolith route to a dedicated function of its own, shadow it with new code
@@ -63,14 +63,14 @@ migration-status: $(STAMPS)/venv
 STEP ?= pin
 peel: $(STAMPS)/venv
 	@test -n "$(ROUTE)" -a -n "$(NAME)" || { echo "usage: make peel ROUTE='METHOD /path' NAME=lowerCamelCase [STEP=pin|shadow|switch]" >&2; exit 2; }
-	$(BIN)/python scripts/peel.py "$(ROUTE)" "$(NAME)" --step "$(STEP)"
+	$(BIN)/python -m scripts.peel "$(ROUTE)" "$(NAME)" --step "$(STEP)"
 
 ## make bench: cold start, warm time and peak RSS of every dedicated route, function vs
 ## monolith vs floor, interleaved rounds on SQLite and MariaDB, measured on the packaged zip in
 ## a read-only folder; prints a table, writes bench/out/ (results.json, results.md, bench.svg).
 bench: deps
 	bash scripts/ensure-mariadb.sh
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 ## make test: lint, types and every test, on SQLite and on MariaDB (started if it is down).
 test: deps
@@ -78,7 +78,7 @@ test: deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python scripts/migration_status.py
+	$(BIN)/python -m scripts.migration_status
 	CONDUIT_TEST_DATABASES=sqlite,mysql $(BIN)/pytest
 
 lint: $(STAMPS)/venv
