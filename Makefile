@@ -39,7 +39,7 @@ deps: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/iac
 ## make run: the monolith on 127.0.0.1:$(PORT); SQLite under instance/ unless DATABASE_URL is set.
 run: $(STAMPS)/venv
 	$(BIN)/alembic upgrade head
-	$(BIN)/flask --app legacy.wsgi run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/flask --app scripts.local_api run --host 127.0.0.1 --port $(PORT)
 
 ## make offline: the Lambda topology (stage local) through serverless-offline on 127.0.0.1:$(PORT).
 offline: export DATABASE_URL ?= sqlite:///$(CURDIR)/instance/offline.db
