@@ -41,7 +41,7 @@ deps: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/iac
 ## make run: the monolith on 127.0.0.1:$(PORT); SQLite under instance/ unless DATABASE_URL is set.
 run: $(STAMPS)/venv
 	$(BIN)/alembic upgrade head
-	$(BIN)/flask --app legacy.wsgi run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/flask --app scripts.local_api run --host 127.0.0.1 --port $(PORT)
 
 ## make offline: the Lambda topology (stage local) through serverless-offline on 127.0.0.1:$(PORT).
 offline: export DATABASE_URL ?= sqlite:///$(CURDIR)/instance/offline.db
@@ -57,7 +57,7 @@ iac-check: deps
 ## make migration-status: who owns each route (monolith / pinned / shadow / new); fails on a lost,
 ## shadowed or doubly claimed route, or a connection budget over the proxy's share.
 migration-status: $(STAMPS)/venv
-	$(BIN)/python scripts/migration_status.py
+	$(BIN)/python -m scripts.migration_status
 
 ## make peel ROUTE='GET /api/profiles/{username}' NAME=getProfile [STEP=pin|shadow|switch]:
 ## pin a monolith route to a dedicated function of its own, shadow it with new code
@@ -65,14 +65,14 @@ migration-status: $(STAMPS)/venv
 STEP ?= pin
 peel: $(STAMPS)/venv
 	@test -n "$(ROUTE)" -a -n "$(NAME)" || { echo "usage: make peel ROUTE='METHOD /path' NAME=lowerCamelCase [STEP=pin|shadow|switch]" >&2; exit 2; }
-	$(BIN)/python scripts/peel.py "$(ROUTE)" "$(NAME)" --step "$(STEP)"
+	$(BIN)/python -m scripts.peel "$(ROUTE)" "$(NAME)" --step "$(STEP)"
 
 ## make bench: cold start, warm time and peak RSS of every dedicated route, function vs
 ## monolith vs floor, interleaved rounds on SQLite and MariaDB, measured on the packaged zip in
 ## a read-only folder; prints a table, writes bench/out/ (results.json, results.md, bench.svg).
 bench: deps
 	bash scripts/ensure-mariadb.sh
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 ## make test: lint, types and every test, on SQLite and on MariaDB (started if it is down).
 test: deps
@@ -80,7 +80,7 @@ test: deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python scripts/migration_status.py
+	$(BIN)/python -m scripts.migration_status
 	CONDUIT_TEST_DATABASES=sqlite,mysql $(BIN)/pytest
 
 lint: $(STAMPS)/venv

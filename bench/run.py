@@ -111,10 +111,17 @@ class Record:
 
 
 def targets() -> list[Target]:
+    """The routes measured: reads that run new code and that the monolith still serves. A
+    write would change the database on every timed run, and a retired route has no
+    monolith code left to compare with."""
+    registry = load_registry()
+    retired = set(registry.declared("retired"))
     found = []
-    for function in load_registry().switched:
+    for function in registry.switched:
         assert function.module is not None
         for route in function.routes:
+            if not route.is_read or route in retired:
+                continue
             found.append(
                 Target(route.key, route.method, route.path, function.name, function.module)
             )

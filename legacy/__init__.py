@@ -12,18 +12,17 @@ from flask.typing import ResponseReturnValue
 from app.core.passwords import Passwords
 from app.core.tokens import TokenIssuer
 from app.platform.db import Database
+from app.platform.http import MAX_REQUEST_BYTES
 from app.platform.read_retry import retry_read
 from app.platform.settings import Settings
 
-from . import articles, comments, errors, exports, profiles, tags, users
+from . import articles, comments, errors, exports, profiles, users
 from .context import Conduit
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 DEFAULT_STAGE_ROOT = "/$default"
-# Requests larger than this are refused with 413 before any JSON is parsed.
-MAX_REQUEST_BYTES = 1024 * 1024
 
 
 class Monolith(Flask):
@@ -77,7 +76,7 @@ def create_app(
     )
 
     errors.init_app(app)
-    for blueprint in (users.bp, profiles.bp, articles.bp, comments.bp, tags.bp, exports.bp):
+    for blueprint in (users.bp, profiles.bp, articles.bp, comments.bp, exports.bp):
         app.register_blueprint(blueprint, url_prefix="/api")
     return app
 

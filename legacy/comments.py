@@ -6,6 +6,7 @@ from flask import Blueprint, Response
 
 from app.core import validation
 from app.core.services import comments
+from app.platform.http import path_integer
 
 from .context import conduit, json_payload, no_content, required_caller, respond, viewer_id
 
@@ -28,9 +29,13 @@ def add_comment(slug: str) -> Response:
         return respond(comments.add_comment(session, slug, caller.user_id, body))
 
 
-@bp.delete("/articles/<slug>/comments/<int:comment_id>")
-def delete_comment(slug: str, comment_id: int) -> Response:
+# A plain segment, not Werkzeug's `int` converter (API Gateway has no such converter): the
+# view applies the converter's rule itself, first, so a non-integer id is a 404 before
+# credentials are read, as the dedicated function answers it.
+@bp.delete("/articles/<slug>/comments/<comment_id>")
+def delete_comment(slug: str, comment_id: str) -> Response:
+    number = path_integer(comment_id)
     caller = required_caller()
     with conduit().database.transaction() as session:
-        comments.delete_comment(session, slug, comment_id, caller.user_id)
+        comments.delete_comment(session, slug, number, caller.user_id)
     return no_content()

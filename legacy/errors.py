@@ -5,7 +5,13 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from app.platform.http import CORS_HEADERS, NOT_FOUND_MESSAGE, error_answer, error_payload
+from app.platform.http import (
+    CORS_HEADERS,
+    NOT_FOUND_MESSAGE,
+    TOO_LARGE_MESSAGE,
+    error_answer,
+    error_payload,
+)
 from app.platform.observability import bind_invocation
 
 from .context import respond
@@ -13,7 +19,7 @@ from .context import respond
 _HTTP_MESSAGES = {
     404: NOT_FOUND_MESSAGE,
     405: "method not allowed",
-    413: "request body is too large",
+    413: TOO_LARGE_MESSAGE,
 }
 
 

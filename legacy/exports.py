@@ -13,10 +13,10 @@ from contextlib import ExitStack
 
 from flask import Blueprint, Response, current_app, send_file, url_for
 
-from app.core.errors import NotFound
+from app.core.errors import NotFound, TemporarilyUnavailable
 from app.core.services import exports
 from app.platform.exports import NOT_QUEUED_REASON, ExportBackend, QueueUnavailable, export_backend
-from app.platform.http import JSON_CONTENT_TYPE, UNAVAILABLE_MESSAGE, error_payload
+from app.platform.http import JSON_CONTENT_TYPE
 from app.platform.observability import logger
 
 from .context import conduit, required_caller, respond
@@ -69,9 +69,7 @@ def request_export() -> Response:
         logger.exception("export not queued", export_id=export_id)
         with app.database.transaction() as session:
             exports.mark_failed(session, export_id, NOT_QUEUED_REASON)
-        response = respond(error_payload(UNAVAILABLE_MESSAGE), 503)
-        response.headers["Retry-After"] = "1"
-        return response
+        raise TemporarilyUnavailable("the export could not be queued") from None
     response = respond(created, 202)
     response.headers["Location"] = f"/api/user/exports/{export_id}"
     return response

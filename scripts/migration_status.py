@@ -8,13 +8,15 @@ prints one line per method + path with its owner, and checks the migration's rul
 - every route the monolith serves still reaches code that serves it (not lost when the
   catch-all is gone, not shadowed by a dedicated function's broader route);
 - a function's route matches a monolith route, or is declared in custom.migration
-  (`new`: never existed in the monolith; `retired`: its monolith view was removed);
+  (`new`: never existed in the monolith; `retired`: its monolith view was removed, and a
+  route listed as retired is one the monolith no longer serves);
 - no two functions claim one route;
 - a Flask path converter has an API Gateway equivalent wherever a function took over;
 - every dedicated function is wired for deployment: it has smoke checks, the CodeDeploy
   hooks may invoke it, its handler module exists and never imports Flask, Werkzeug or
   the monolith; once switched to new code it has parity cases and a sample event, and
-  its handler calls a service (not the scaffold `make peel ... STEP=switch` wrote);
+  its handler calls a service (not the scaffold `make peel ... STEP=switch` wrote); a
+  retired route's function needs no parity cases (no monolith code is left to compare);
 - a function in shadow state is pinned (its handler is still the monolith's), owns one
   read route, and its shadow module exists, never imports the monolith's stack, has
   parity cases and a sample event;
@@ -38,6 +40,7 @@ from typing import Any
 
 from app.deploy.registry import (
     DEPLOYED_STAGES,
+    MONOLITH,
     MONOLITH_HANDLER,
     Registry,
     State,
@@ -205,7 +208,7 @@ def route_report(monolith: list[MonolithRoute], config: Mapping[str, Any]) -> Re
             )
         seen.setdefault(key, claim)
 
-    peeled = pinned = shadow = 0
+    peeled = pinned = shadow = writes = 0
     for item in monolith:
         claim = receiver(all_claims, item.route)
         if claim is None:
@@ -226,6 +229,7 @@ def route_report(monolith: list[MonolithRoute], config: Mapping[str, Any]) -> Re
             peeled += 1
             pinned += claim.state == "pinned"
             shadow += claim.state == "shadow"
+            writes += claim.state == "new" and item.route.method not in ("GET", "HEAD")
             for converter in item.converters:
                 if converter not in PLAIN_CONVERTERS and not (
                     converter == "path" and claim.route.path.endswith("+}")
@@ -236,13 +240,20 @@ def route_report(monolith: list[MonolithRoute], config: Mapping[str, Any]) -> Re
                     )
         report.lines.append(f"{item.route.method:<7} {item.route.path:<44} {owner:<9} {function}")
 
+    gone = 0
     for claim in all_claims:
         if claim.route.path == "$default":
             continue
         if (claim.route.method, claim.route.shape) in served:
+            if claim.route in retired:
+                report.errors.append(
+                    f"{claim.route} is listed as retired but the monolith still serves it: "
+                    "delete its view, or take it off custom.migration.retired"
+                )
             continue
         if claim.route in new_routes or claim.route in retired:
             state = "new" if claim.route in new_routes else "retired"
+            gone += state == "retired"
             report.lines.append(
                 f"{claim.route.method:<7} {claim.route.path:<44} {state:<9} {claim.function}"
             )
@@ -252,13 +263,15 @@ def route_report(monolith: list[MonolithRoute], config: Mapping[str, Any]) -> Re
             "in custom.migration.new or custom.migration.retired"
         )
 
-    total = len(monolith)
+    # The API's routes: the monolith's, and those whose monolith view was retired.
+    total = len(monolith) + gone
     counts = f"{peeled - pinned - shadow} new, {pinned} pinned" + (
         f", {shadow} shadow" if shadow else ""
     )
     report.lines.append(
-        f"{peeled} of {total} monolith routes peeled ({counts}), "
-        f"{total - peeled} still on the monolith"
+        f"{peeled + gone} of {total} routes owned by dedicated functions ({counts}, {gone} "
+        f"retired from the monolith), {len(monolith) - peeled} still on the monolith; "
+        f"{writes} writes switched to new code"
     )
     return report
 
@@ -293,6 +306,8 @@ def budget_report(config: Mapping[str, Any], stage: str, connections_each: int) 
     registry = registry_of(config)
     used = 0
     shares: list[tuple[int, str]] = []
+    dedicated = {f.name for f in registry.http_functions}
+    by_kind = {"monolith": 0, "dedicated": 0, "other": 0}
     for function in registry.functions:
         name = function.name
         if name in without_db:
@@ -312,6 +327,8 @@ def budget_report(config: Mapping[str, Any], stage: str, connections_each: int) 
         versions = 1 if deployment in (None, "AllAtOnce") else 2
         share = reserved * connections_each * versions
         used += share
+        kind = "monolith" if name == MONOLITH else "dedicated" if name in dedicated else "other"
+        by_kind[kind] += share
         shares.append(
             (share, f"{name} ({reserved} reserved{' x2 versions' if versions == 2 else ''})")
         )
@@ -329,10 +346,15 @@ def budget_report(config: Mapping[str, Any], stage: str, connections_each: int) 
         each = int(comparator.get("connections", 1)) * connections_each
         share = int(resolve(reserved, params, stage)) * each
         used += share
+        by_kind["comparators"] = by_kind.get("comparators", 0) + share
         shares.append((share, f"{name} ({reserved} reserved x{each} connections)"))
     allowed = int(params["dbMaxConnections"]) * int(params["proxyMaxConnectionsPercent"]) // 100
     line = f"[{stage}] connections: {used} of {allowed} the proxy may open"
-    report.lines.append(line)
+    report.lines.append(
+        f"{line} (monolith {by_kind['monolith']}, {len(dedicated)} dedicated functions "
+        f"{by_kind['dedicated']}, shadow comparators {by_kind.get('comparators', 0)}, "
+        f"other functions {by_kind['other']})"
+    )
     if used >= allowed:
         over = used - allowed + 1
         largest = ", ".join(label for _, label in sorted(shares, reverse=True)[:3])
@@ -395,7 +417,7 @@ def parity_covered(root: Path) -> set[str]:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id == "Case"
+                and node.func.id in ("Case", "WriteCase")
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
             ):
@@ -480,7 +502,10 @@ def wiring_report(registry: Registry, root: Path = ROOT) -> Report:
                 )
         if function.state is not State.PINNED and function.module_name:
             step = "switched to new code" if function.state is State.NEW else "in shadow"
-            if function.module_name not in covered:
+            # A retired route has no monolith code left to compare with.
+            if function.module_name not in covered and not set(function.routes) <= set(
+                registry.declared("retired")
+            ):
                 report.errors.append(
                     f"{name}: {step} but has no parity cases in tests/contract/ "
                     f"(Case({function.module_name!r}, ...))"

@@ -123,8 +123,11 @@ def pin(text: str, route: Route, name: str, monolith_routes: list[Route]) -> str
     monolith = registry.get(MONOLITH)
     before = _stages(monolith.entry.get("concurrency") or {})
     after = {stage: before[stage] - take.get(stage, 0) for stage in before}
-    for stage in DEPLOYED_STAGES:
-        keeps, least = after.get(stage, 0), floor.get(stage, 0)
+    # `default` too: it is what any other stage (a new one, `local`) reserves.
+    for stage in (*DEPLOYED_STAGES, "default"):
+        if stage not in after:
+            continue
+        keeps, least = after[stage], floor.get(stage, 0)
         if keeps < least:
             raise Refused(
                 f"{stage}: the monolith would keep {keeps} reserved of its floor {least}: "
@@ -279,7 +282,10 @@ def sample_event(route: Route) -> str:
 
 def parity_cases(module: str, route: Route) -> str:
     path = _fill(route, PARITY_VALUES)
-    return f'''"""Parity cases of `{module}` ({route}): it answers as the monolith did."""
+    if not route.is_read:
+        return write_parity_cases(module, route, path)
+    return f'''"""Parity cases of `{module}` ({route}):
+it answers as the monolith did."""
 
 from __future__ import annotations
 
@@ -302,6 +308,36 @@ def test_same_answer(
     case: Case, world: World, functions: dict[str, ModuleType], backend: str
 ) -> None:
     assert_case(case, world, functions, backend)
+'''
+
+
+def write_parity_cases(module: str, route: Route, path: str) -> str:
+    """A write's cases compare the database effect too (tests/contract/write_parity.py)."""
+    return f'''"""Write parity of `{module}` ({route}):
+from the same state, the same answer and the same rows written as the monolith."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+from tests.contract.conftest import World
+from tests.contract.write_parity import WriteCase, assert_write_case, refused_callers
+
+PATH = "{path}"
+CASES = [
+    # Add the writes: WriteCase("{module}", label, status, PATH, body=..., writes={{...}}).
+    WriteCase("{module}", "anonymous", 401, PATH, auth="anonymous"),
+    *refused_callers("{module}", PATH),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_same_answer_and_effect(
+    case: WriteCase, world: World, functions: dict[str, ModuleType], backend: str
+) -> None:
+    assert_write_case(case, world, functions, backend)
 '''
 
 

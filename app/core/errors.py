@@ -35,3 +35,8 @@ class NotFound(DomainError):
     """The addressed resource does not exist (404)."""
 
     default_message = "not found"
+
+
+class TemporarilyUnavailable(Exception):
+    """Something the request needs (a queue, a store) cannot serve it now; nothing was
+    left half done, and the client may retry. Answered 503 with Retry-After."""

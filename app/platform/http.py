@@ -5,6 +5,7 @@ One definition here is what keeps both web layers answering byte for byte alike.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from app.core.errors import (
     DomainError,
     NotFound,
     PermissionDenied,
+    TemporarilyUnavailable,
     ValidationFailed,
 )
 from app.platform.observability import logger
@@ -39,6 +41,22 @@ _STATUS_BY_ERROR: dict[type[DomainError], int] = {
 
 UNAVAILABLE_MESSAGE = "the service is temporarily unavailable, please retry"
 NOT_FOUND_MESSAGE = "resource not found"
+TOO_LARGE_MESSAGE = "request body is too large"
+
+# What the monolith's 204 has always carried (Flask's default type on an empty Response):
+# a route's function sends the same, so a client sees no change when the route moves.
+NO_CONTENT_HEADERS = {"Content-Type": "text/html; charset=utf-8"}
+
+# Request bodies larger than this are refused with 413 before any JSON is parsed.
+MAX_REQUEST_BYTES = 1024 * 1024
+
+# A numeric path segment (a comment id): one or more decimal digits, as Werkzeug's `int`
+# converter reads them (`\d+` on text, so any Unicode decimal digit, then int()).
+_PATH_INTEGER = re.compile(r"\d+")
+
+
+class RequestTooLarge(Exception):
+    """The request body is over MAX_REQUEST_BYTES (413)."""
 
 
 dumps = shapes.to_json
@@ -78,8 +96,10 @@ def error_answer(error: Exception, *, method: str, path: str) -> ErrorAnswer:
     client may retry; anything else is a 500 whose details stay in the logs."""
     if isinstance(error, DomainError):
         return ErrorAnswer(status_for(error), error_payload(*error.messages))
-    if is_database_unavailable(error):
-        logger.warning("database unavailable", error=str(error))
+    if isinstance(error, RequestTooLarge):
+        return ErrorAnswer(413, error_payload(TOO_LARGE_MESSAGE))
+    if isinstance(error, TemporarilyUnavailable) or is_database_unavailable(error):
+        logger.warning("unavailable", error=str(error))
         return ErrorAnswer(503, error_payload(UNAVAILABLE_MESSAGE), {"Retry-After": "1"})
     logger.exception("unhandled error", method=method, path=path)
     return ErrorAnswer(500, error_payload("internal server error"))
@@ -94,6 +114,18 @@ def parse_json_body(raw: bytes | str | None) -> Any:
     except (ValueError, UnicodeDecodeError, RecursionError):
         # RecursionError: nesting deeper than the decoder can follow ("[[[[…").
         raise ValidationFailed("request body must be valid JSON") from None
+
+
+def path_integer(segment: str) -> int:
+    """A path segment that must be a whole number (a comment id). Anything else names no
+    resource: NotFound with the message of an unknown path, before credentials are read,
+    as when the monolith routed the segment with Werkzeug's `int` converter."""
+    if _PATH_INTEGER.fullmatch(segment):
+        try:
+            return int(segment)
+        except ValueError:  # more digits than int() converts
+            pass
+    raise NotFound(NOT_FOUND_MESSAGE)
 
 
 def bearer_token(header: str | None) -> str | None:

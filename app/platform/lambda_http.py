@@ -15,11 +15,21 @@ Per invocation `serve()` also puts the Lambda and API Gateway request ids on eve
 line and writes the request's metrics (EMF). Tracing is Lambda's own (active tracing in
 serverless.yml): it records each invocation without an SDK in the process.
 
-Cold start: the JWT library is imported on the first request that presents a token.
+Writes (`Runtime.writes()`) run in one ORM transaction per request on the environment's
+one pooled connection: committed when the function returns, rolled back when it raises.
+What they send pins no RDS Proxy connection (no SET, no user variables, no locks, no
+temporary tables, no server-side prepared statements); only the write receipt's check
+after a COMMIT lost its answer reads with a lock (app/platform/db.py). A request body is
+read by `json_body()`, with the monolith's rules and answers.
+
+Cold start: the JWT library is imported on the first request that presents a token; the
+ORM on the first write; the password hasher on the first request that needs it.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import codecs
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -34,11 +44,15 @@ from app.platform.db import Database
 from app.platform.http import (
     CORS_HEADERS,
     JSON_CONTENT_TYPE,
+    MAX_REQUEST_BYTES,
+    NO_CONTENT_HEADERS,
     NOT_FOUND_MESSAGE,
+    RequestTooLarge,
     bearer_token,
     dumps,
     error_answer,
     error_payload,
+    parse_json_body,
 )
 from app.platform.observability import bind_invocation, metrics
 from app.platform.read_retry import retry_read
@@ -46,7 +60,9 @@ from app.platform.settings import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Executable, Result
+    from sqlalchemy.orm import Session
 
+    from app.core.passwords import Passwords
     from app.core.services._common import Executor
     from app.core.tokens import TokenIssuer
 
@@ -95,6 +111,7 @@ class Runtime:
         self.settings = settings
         self.database = database
         self._tokens: TokenIssuer | None = None
+        self._passwords: Passwords | None = None
 
     @classmethod
     def from_env(cls) -> Runtime:
@@ -108,6 +125,36 @@ class Runtime:
 
             self._tokens = TokenIssuer(self.settings.jwt_secret, self.settings.jwt_ttl_seconds)
         return self._tokens
+
+    @property
+    def passwords(self) -> Passwords:
+        """The password hasher, with the monolith's cost parameters (made on first use)."""
+        if self._passwords is None:
+            from app.core.passwords import Passwords
+
+            hashing = self.settings.password_hashing
+            self._passwords = Passwords(
+                time_cost=hashing.time_cost,
+                memory_cost_kib=hashing.memory_cost_kib,
+                parallelism=hashing.parallelism,
+            )
+        return self._passwords
+
+    @contextmanager
+    def writes(self, request: Request) -> Iterator[tuple[Session, int]]:
+        """Where one request writes, as the caller it names: one transaction, committed
+        on return, rolled back on any exception; and the caller's user id.
+
+        Credentials come first, as in the monolith: none, or a token that does not verify,
+        is a 401 before the database is touched. The account is then looked up inside the
+        transaction, on its connection (one checkout per request)."""
+        token = self.caller_token(request)
+        user_id = self.tokens.verify(token)
+        with self.database.transaction() as session:
+            from app.core.services._common import ensure_account
+
+            ensure_account(session, user_id)
+            yield session, user_id
 
     @contextmanager
     def reads(self) -> Iterator[LazyConnection]:
@@ -136,6 +183,14 @@ class Runtime:
         if user_id is None:
             raise AuthenticationRequired("authorization is required")
         return user_id
+
+    def caller_token(self, request: Request) -> str:
+        """The token the caller sent, not yet verified; AuthenticationRequired when none
+        was sent (what answers about the current user echo back)."""
+        token = bearer_token(request.header("authorization"))
+        if token is None:
+            raise AuthenticationRequired("authorization is required")
+        return token
 
 
 @dataclass(frozen=True)
@@ -188,11 +243,36 @@ class Request:
 
 @dataclass(frozen=True)
 class Answer:
-    """A JSON answer: the payload, its status and any headers beyond the common ones."""
+    """A JSON answer: the payload, its status and any headers beyond the common ones.
+    A payload of None is an answer without a body (204), typed as the monolith types it."""
 
     payload: object
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
+
+
+NO_CONTENT = Answer(None, 204, NO_CONTENT_HEADERS)
+
+
+def json_body(request: Request) -> Any:
+    """The request's JSON body, read by the monolith's rules: over MAX_REQUEST_BYTES is a
+    413; empty, not JSON, or not UTF-8/16/32 is a 422 (app.platform.http.parse_json_body).
+    What the body must contain is the parser's job (app.core.validation), which reports
+    every problem at once. A base64 body (binary media types) is decoded first."""
+    raw = request.event.get("body")
+    if raw is None:
+        data = b""
+    elif request.event.get("isBase64Encoded"):
+        try:
+            data = base64.b64decode(raw)
+        except (binascii.Error, ValueError):  # API Gateway never sends it: a 422 below
+            data = b""
+    else:
+        # A lone surrogate (an event's "\ud800") stays undecodable bytes: a 422 below.
+        data = str(raw).encode("utf-8", "surrogatepass")
+    if len(data) > MAX_REQUEST_BYTES:
+        raise RequestTooLarge
+    return parse_json_body(data)
 
 
 def query_args(event: Mapping[str, Any]) -> dict[str, str]:
@@ -216,7 +296,13 @@ def json_response(
     payload: object, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """The monolith's JSON answer as an HTTP API v2 response: its encoding, its content
-    type, CORS headers."""
+    type, CORS headers. No payload: no body; the headers given and CORS."""
+    if payload is None:
+        return {
+            "statusCode": status,
+            "headers": {**(headers or {}), **CORS_HEADERS},
+            "isBase64Encoded": False,
+        }
     return {
         "statusCode": status,
         "headers": {"Content-Type": JSON_CONTENT_TYPE, **(headers or {}), **CORS_HEADERS},

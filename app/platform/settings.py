@@ -10,6 +10,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 # Stages where convenient defaults are allowed. Anything else is a deployed stage.
@@ -126,7 +127,15 @@ class Settings:
     # Upper bound for ?limit= on article lists; larger values are clamped to it.
     max_page_size: int = 100
     database_access: DatabaseAccess = field(default_factory=DatabaseAccess)
-    exports: ExportSettings = field(default_factory=ExportSettings)
+    # The variables of optional features (EXPORTS_*), read when the feature is first used:
+    # a function that never exports neither needs nor validates them.
+    feature_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @cached_property
+    def exports(self) -> ExportSettings:
+        """The export feature's settings, resolved on first use; a missing or bad value
+        is a ConfigError naming the variable, then."""
+        return _exports(self.feature_env, self.is_development, self.app_env)
 
     @property
     def jwt_secret(self) -> str:
@@ -179,7 +188,7 @@ class Settings:
             password_hashing=hashing,
             max_page_size=_positive_int(env, "MAX_PAGE_SIZE", 100),
             database_access=access,
-            exports=_exports(env, development, app_env),
+            feature_env={name: value for name, value in env.items() if name.startswith("EXPORTS_")},
         )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.core.services import tags
+from app.core.services import profiles
 from app.platform.observability import logger
 from tests.lambda_support import LambdaContext, http_event, invoke
 
@@ -20,13 +20,13 @@ def test_an_error_logged_on_lambda_carries_both_request_ids(
     def broken(*_: Any) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(tags, "list_tags", broken)
+    monkeypatch.setattr(profiles, "get_profile", broken)
     # The logger's handler holds the stdout of its import; read what it writes here.
     output = io.StringIO()
     handler = logger.registered_handler
     previous = handler.setStream(output)  # type: ignore[attr-defined]
     context = LambdaContext()
-    event = http_event("GET", "/api/tags")
+    event = http_event("GET", "/api/profiles/jake")
 
     try:
         response = invoke(app, event, context)

@@ -10,10 +10,13 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from app.deploy.registry import Route
 
 REPO = Path(__file__).resolve().parents[2]
 COLLECTION = REPO.parent / "shared" / "realworld" / "Conduit.postman_collection.json"
@@ -65,7 +68,8 @@ def serving(
             start_new_session=True,
         )
         try:
-            _wait_until_serving(f"{base}/tags", process, timeout)
+            # A route both the monolith and the Lambda topology serve.
+            _wait_until_serving(f"{base}/articles", process, timeout)
             yield base
         finally:
             os.killpg(process.pid, 15)
@@ -136,3 +140,36 @@ def assert_conforms(result: NewmanRun, label: str) -> None:
     assert result.failures == []
     assert result.failed == 0
     assert result.assertions >= REALWORLD_ASSERTIONS
+
+
+def realworld_requests_to(routes: Iterable[Route]) -> dict[str, int]:
+    """The suite's requests that go to one of `routes`, by name ("All Tags"), with the
+    number of assertions their test script makes (`tests[...] = ...` lines)."""
+    wanted = list(routes)
+    found: dict[str, int] = {}
+
+    def walk(items: list[dict[str, Any]]) -> None:
+        for item in items:
+            walk(item.get("item") or [])
+            request = item.get("request")
+            if not request:
+                continue
+            raw = request["url"]["raw"] if isinstance(request["url"], dict) else request["url"]
+            path = raw.replace("{{APIURL}}", "/api").split("?")[0].rstrip("/").split("/")
+            for route in wanted:
+                pattern = route.path.split("/")
+                if (
+                    request["method"] == route.method
+                    and len(pattern) == len(path)
+                    and all(p.startswith("{") or p == a for p, a in zip(pattern, path, strict=True))
+                ):
+                    script = [
+                        line
+                        for event in item.get("event") or []
+                        if event.get("listen") == "test"
+                        for line in event["script"]["exec"]
+                    ]
+                    found[item["name"]] = sum(line.strip().startswith("tests[") for line in script)
+
+    walk(json.loads(COLLECTION.read_text())["item"])
+    return found

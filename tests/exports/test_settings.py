@@ -59,13 +59,14 @@ def test_deployed_stage_reads_every_value() -> None:
 def test_deployed_stage_names_a_missing_variable(missing: str) -> None:
     env = {**DEPLOYED, **AWS_EXPORTS}
     del env[missing]
+    settings = Settings.from_env(env)  # nothing of the feature is read before its first use
     with pytest.raises(ConfigError, match=missing):
-        Settings.from_env(env)
+        settings.exports  # noqa: B018
 
 
 def test_inline_mode_is_refused_in_deployed_stages() -> None:
     with pytest.raises(ConfigError, match="EXPORTS_MODE=inline"):
-        Settings.from_env({**DEPLOYED, **AWS_EXPORTS, "EXPORTS_MODE": "inline"})
+        Settings.from_env({**DEPLOYED, **AWS_EXPORTS, "EXPORTS_MODE": "inline"}).exports  # noqa: B018
 
 
 @pytest.mark.parametrize(
@@ -79,9 +80,33 @@ def test_inline_mode_is_refused_in_deployed_stages() -> None:
 )
 def test_bad_values_are_refused(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        Settings.from_env({"APP_ENV": "test", name: value})
+        Settings.from_env({"APP_ENV": "test", name: value}).exports  # noqa: B018
 
 
 def test_local_dir_is_configurable(tmp_path: Path) -> None:
     exports = Settings.from_env({"APP_ENV": "test", "EXPORTS_LOCAL_DIR": str(tmp_path)}).exports
     assert exports.local_dir == tmp_path
+
+
+def test_a_function_that_never_exports_starts_without_export_variables() -> None:
+    """The tags list imports and serves in a deployed stage with no EXPORTS_* set."""
+    import subprocess
+    import sys
+
+    code = (
+        "import app.functions.list_tags as f; "
+        "from app.platform.settings import ConfigError\n"
+        "try:\n    f.runtime.settings.exports\n"
+        "except ConfigError as error:\n    print('first use:', error)"
+    )
+    environ = {"PATH": "/usr/bin:/bin", "PYTHONPATH": ".", **DEPLOYED}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=environ,
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "first use: EXPORTS_QUEUE_URL and EXPORTS_BUCKET" in result.stdout

@@ -6,6 +6,7 @@ every function's handler does; nothing here needs the monolith.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import time
@@ -29,7 +30,14 @@ from app.core.errors import (
 from app.core.models import User
 from app.platform import lambda_http
 from app.platform.db import Database
-from app.platform.http import CORS_HEADERS, JSON_CONTENT_TYPE, UNAVAILABLE_MESSAGE, dumps
+from app.platform.http import (
+    CORS_HEADERS,
+    JSON_CONTENT_TYPE,
+    MAX_REQUEST_BYTES,
+    UNAVAILABLE_MESSAGE,
+    RequestTooLarge,
+    dumps,
+)
 from app.platform.lambda_http import (
     Answer,
     LazyConnection,
@@ -506,6 +514,34 @@ def emf_metrics(output: str) -> dict[str, Any]:
             for metric in definition["Metrics"]:
                 values[metric["Name"]] = blob[metric["Name"]]
     return values
+
+
+def _request_with_body(body: str, *, base64_encoded: bool = False) -> lambda_http.Request:
+    return lambda_http.Request({"body": body, "isBase64Encoded": base64_encoded}, {})
+
+
+def test_json_body_takes_a_body_of_exactly_the_limit() -> None:
+    text = '"' + "x" * (MAX_REQUEST_BYTES - 2) + '"'
+    assert lambda_http.json_body(_request_with_body(text)) == "x" * (MAX_REQUEST_BYTES - 2)
+
+
+def test_json_body_counts_bytes_not_characters() -> None:
+    # 2 bytes each in UTF-8: fewer characters than the limit, more bytes.
+    text = '"' + "é" * (MAX_REQUEST_BYTES // 2) + '"'
+    with pytest.raises(RequestTooLarge):
+        lambda_http.json_body(_request_with_body(text))
+
+
+def test_json_body_decodes_a_base64_body_first() -> None:
+    encoded = base64.b64encode('{"a": [1]}'.encode("utf-16")).decode()
+    assert lambda_http.json_body(_request_with_body(encoded, base64_encoded=True)) == {"a": [1]}
+
+
+@pytest.mark.parametrize("body", [None, "", "{", "[1,", "\ud800"])
+def test_json_body_refuses_what_the_monolith_refuses(body: str | None) -> None:
+    request = lambda_http.Request({} if body is None else {"body": body}, {})
+    with pytest.raises(ValidationFailed):
+        lambda_http.json_body(request)
 
 
 def test_standard_logging_arguments_keep_their_meaning() -> None:

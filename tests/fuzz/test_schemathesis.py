@@ -1,4 +1,5 @@
-"""Schemathesis against the monolith (`flask run`, a fresh SQLite database): every
+"""Schemathesis against `make run`'s server (the monolith, with the routes retired from it
+served by their functions: scripts/local_api.py) on a fresh SQLite database: every
 operation of the RealWorld spec (as amended in tests/fuzz/spec.py), with a registered
 user's token, from two concurrent runs, for a bounded time.
 
@@ -64,7 +65,8 @@ def _schemathesis(spec: Path, api: str, token: str, report: Path) -> list[str]:
 
 def test_every_operation_of_the_spec_holds_under_fuzzing(tmp_path: Path) -> None:
     spec = tmp_path / "openapi.json"
-    spec.write_text(json.dumps(amended_spec()), encoding="utf-8")
+    amended = amended_spec()
+    spec.write_text(json.dumps(amended), encoding="utf-8")
     env = {"APP_ENV": "local", "DATABASE_URL": f"sqlite:///{tmp_path / 'conduit.db'}"}
     subprocess.run(
         [str(BIN / "alembic"), "upgrade", "head"],
@@ -74,7 +76,7 @@ def test_every_operation_of_the_spec_holds_under_fuzzing(tmp_path: Path) -> None
         capture_output=True,
     )
     port = free_port()
-    server = [str(BIN / "flask"), "--app", "legacy.wsgi", "run", "--host", "127.0.0.1",
+    server = [str(BIN / "flask"), "--app", "scripts.local_api", "run", "--host", "127.0.0.1",
               "--port", str(port)]  # fmt: skip
     with serving(server, port=port, env=env, log=tmp_path / "flask.log") as api:
         token = _register(api)

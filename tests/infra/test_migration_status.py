@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from typing import Any
@@ -42,7 +43,7 @@ def _report(config: dict[str, Any]) -> Any:
 def test_everything_on_the_monolith_is_clean() -> None:
     report = _report(_config())
     assert report.errors == []
-    assert "0 of 5 monolith routes peeled" in report.lines[-1]
+    assert "0 of 5 routes owned by dedicated functions" in report.lines[-1]
 
 
 def test_peeled_and_pinned_routes_are_reported_with_their_owner() -> None:
@@ -61,7 +62,52 @@ def test_peeled_and_pinned_routes_are_reported_with_their_owner() -> None:
     lines = "\n".join(report.lines)
     assert "GET     /api/tags" in lines and "new       getTags" in lines
     assert "pinned    getFeed" in lines
-    assert "3 of 5 monolith routes peeled (2 new, 1 pinned)" in report.lines[-1]
+    assert report.lines[-1] == (
+        "3 of 5 routes owned by dedicated functions (2 new, 1 pinned, 0 retired from the "
+        "monolith), 2 still on the monolith; 0 writes switched to new code"
+    )
+
+
+def _without_tags() -> Flask:
+    """The monolith once the view of GET /api/tags was deleted."""
+    app = Flask(__name__)
+    view = lambda **_: ""  # noqa: E731
+    app.add_url_rule("/api/articles/<slug>", "article", view, methods=["GET", "PUT"])
+    return app
+
+
+TAGS_FUNCTION = ("listTags", "app/functions/list_tags.handler", [{"httpApi": "GET /api/tags"}])
+
+
+def test_a_retired_route_counts_as_owned_by_its_function() -> None:
+    config = _config(
+        TAGS_FUNCTION,
+        ("updateArticle", "app/functions/u.handler", [{"httpApi": "PUT /api/articles/{slug}"}]),
+        retired=["GET /api/tags"],
+    )
+    report = route_report(flask_routes(_without_tags()), config)
+    assert report.errors == []
+    assert any(line.split() == ["GET", "/api/tags", "retired", "listTags"] for line in report.lines)
+    assert report.lines[-1] == (
+        "2 of 3 routes owned by dedicated functions (1 new, 0 pinned, 1 retired from the "
+        "monolith), 1 still on the monolith; 1 writes switched to new code"
+    )
+
+
+def test_a_retired_route_must_be_gone_from_the_monolith() -> None:
+    errors = _report(_config(TAGS_FUNCTION, retired=["GET /api/tags"])).errors
+    assert errors == [
+        "GET /api/tags is listed as retired but the monolith still serves it: delete its "
+        "view, or take it off custom.migration.retired"
+    ]
+
+
+def test_a_function_whose_monolith_view_is_gone_must_be_declared_retired() -> None:
+    errors = route_report(flask_routes(_without_tags()), _config(TAGS_FUNCTION)).errors
+    assert errors == [
+        "GET /api/tags of listTags matches no monolith route and is not declared in "
+        "custom.migration.new or custom.migration.retired"
+    ]
 
 
 def test_a_route_is_lost_without_the_catch_all() -> None:
@@ -144,7 +190,10 @@ def test_connection_budget(reserved: int, deployment: str, expected: int, over: 
         "custom": {"migration": {"withoutDatabase": ["hook"]}},
     }
     report = budget_report(config, "prod", connections_each=1)
-    assert report.lines == [f"[prod] connections: {expected} of 50 the proxy may open"]
+    assert report.lines == [
+        f"[prod] connections: {expected} of 50 the proxy may open (monolith 0, "
+        f"0 dedicated functions 0, shadow comparators 0, other functions {expected})"
+    ]
     assert bool(report.errors) is over
 
 
@@ -155,7 +204,7 @@ def test_a_database_function_without_reserved_concurrency_fails_the_budget() -> 
 
 def test_the_real_topology_passes() -> None:
     result = subprocess.run(
-        [sys.executable, "scripts/migration_status.py"],
+        [sys.executable, "-m", "scripts.migration_status"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -163,4 +212,15 @@ def test_the_real_topology_passes() -> None:
     )
     print(result.stdout)
     assert result.returncode == 0, result.stderr
-    assert "monolith routes peeled" in result.stdout
+    summary = re.search(
+        r"(\d+) of (\d+) routes owned by dedicated functions \((\d+) new, (\d+) pinned, "
+        r"(?:\d+ shadow, )?(\d+) retired from the monolith\), (\d+) still on the monolith; "
+        r"(\d+) writes switched",
+        result.stdout,
+    )
+    assert summary is not None, result.stdout
+    owned, total, _new, _pinned, retired, _left, writes = map(int, summary.groups())
+    assert owned >= 17 and total == 23
+    assert retired >= 1 and writes >= 10
+    for stage in ("dev", "staging", "prod"):
+        assert f"[{stage}] connections: " in result.stdout

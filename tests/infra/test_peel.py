@@ -3,6 +3,7 @@ is fired on purpose by a configuration broken the way a hand edit would break it
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -15,12 +16,15 @@ from app.deploy.registry import load_registry, load_serverless, registry_of
 from scripts.migration_status import budget_report, wiring_report
 from tests.e2e.servers import REPO
 
-ROUTE = "POST /api/articles/{slug}/favorite"
+# A route that stays on the monolith (the tests peel it in a copy of serverless.yml).
+ROUTE = "POST /api/users/login"
+NAME = "logIn"
+MODULE = "log_in"
 
 
 def peel(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "peel.py"), *args, "--root", str(root)],
+        [sys.executable, "-m", "scripts.peel", *args, "--root", str(root)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -33,9 +37,29 @@ def peel(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def checkout(tmp_path: Path) -> Path:
     """A copy of what peel edits: serverless.yml, and the folders the switch writes to."""
     shutil.copy(REPO / "serverless.yml", tmp_path / "serverless.yml")
+    make_room(tmp_path / "serverless.yml")
     for folder in ("app/functions", "tests/events", "tests/contract"):
         (tmp_path / folder).mkdir(parents=True)
     return tmp_path
+
+
+def monolith_concurrency_line(text: str) -> re.Match[str]:
+    found = re.search(r"(?m)^  monolith:\n(?:    .*\n)*?(    concurrency: \{.*\})$", text)
+    assert found is not None
+    return found
+
+
+FLOOR_LINE = "    monolithFloor: {default: 5, dev: 2, prod: 50}\n"
+
+
+def make_room(path: Path) -> None:
+    """The write routes took the monolith down to its floor in every stage: the copy
+    lowers the floors (dev 1, staging 4, prod 40) so that one more route can be pinned."""
+    text = path.read_text()
+    assert FLOOR_LINE in text
+    path.write_text(
+        text.replace(FLOOR_LINE, "    monolithFloor: {default: 5, dev: 1, staging: 4, prod: 40}\n")
+    )
 
 
 def added_lines(before: str, after: str) -> int:
@@ -50,13 +74,13 @@ def test_pin_adds_one_short_entry_and_takes_concurrency_from_the_monolith(checko
     before = (checkout / "serverless.yml").read_text()
     old = load_registry(checkout / "serverless.yml")
 
-    result = peel(checkout, ROUTE, "favoriteArticle")
+    result = peel(checkout, ROUTE, NAME)
 
     assert result.returncode == 0, result.stderr
     after = (checkout / "serverless.yml").read_text()
     assert added_lines(before, after) <= 15
     registry = load_registry(checkout / "serverless.yml")
-    function = registry.get("favoriteArticle")
+    function = registry.get(NAME)
     assert function.state.value == "pinned"
     assert [str(r) for r in function.routes] == [ROUTE]
     for stage in ("dev", "staging", "prod"):
@@ -70,14 +94,14 @@ def test_pin_adds_one_short_entry_and_takes_concurrency_from_the_monolith(checko
         assert budget_report(registry.config, stage, connections_each=1).errors == []
     # Comments and layout stay: only the monolith's concurrency line changed.
     assert [line for line in before.splitlines() if line not in after.splitlines()] == [
-        line for line in before.splitlines() if "concurrency:" in line and "default: 20" in line
+        monolith_concurrency_line(before).group(1)
     ]
 
 
 def test_pin_twice_changes_nothing(checkout: Path) -> None:
-    assert peel(checkout, ROUTE, "favoriteArticle").returncode == 0
+    assert peel(checkout, ROUTE, NAME).returncode == 0
     once = (checkout / "serverless.yml").read_text()
-    again = peel(checkout, ROUTE, "favoriteArticle")
+    again = peel(checkout, ROUTE, NAME)
     assert again.returncode == 0
     assert "nothing to do" in again.stdout
     assert (checkout / "serverless.yml").read_text() == once
@@ -92,7 +116,7 @@ def test_pin_twice_changes_nothing(checkout: Path) -> None:
         (ROUTE, "Favorite_article", "bad name 'Favorite_article'"),
         (ROUTE, "f", "bad name 'f'"),
         (ROUTE, "listTags", "a function named listTags exists already"),
-        ("favorite", "favoriteArticle", "not a route"),
+        ("login", NAME, "not a route"),
         ("* /api/tags", "anyTags", "peel one method of one path"),
     ],
 )
@@ -106,47 +130,61 @@ def test_pin_refuses_with_one_line(checkout: Path, route: str, name: str, proble
     assert (checkout / "serverless.yml").read_text() == before
 
 
+def test_pin_refuses_to_starve_the_monolith_at_its_floor(tmp_path: Path) -> None:
+    """The real file: the write routes took the monolith down to its floor in dev."""
+    shutil.copy(REPO / "serverless.yml", tmp_path / "serverless.yml")
+    before = (tmp_path / "serverless.yml").read_text()
+    result = peel(tmp_path, ROUTE, NAME)
+    assert result.returncode == 1
+    assert "dev: the monolith would keep 1 reserved of its floor 2" in result.stderr
+    assert "raise the monolith's concurrency.dev" in result.stderr
+    assert (tmp_path / "serverless.yml").read_text() == before
+
+
 def test_pin_refuses_to_starve_the_monolith_and_says_by_how_much(checkout: Path) -> None:
     path = checkout / "serverless.yml"
     path.write_text(
         path.read_text().replace(
-            "concurrency: {default: 2, dev: 1, prod: 10}\n    monolithFloor",
-            "concurrency: {default: 2, dev: 1, prod: 105}\n    monolithFloor",
+            "concurrency: {default: 2, dev: 1, staging: 1, prod: 10}\n    monolithFloor",
+            "concurrency: {default: 2, dev: 1, staging: 1, prod: 15}\n    monolithFloor",
         )
     )
-    result = peel(checkout, ROUTE, "favoriteArticle")
+    result = peel(checkout, ROUTE, NAME)
     assert result.returncode == 1
-    assert "prod: the monolith would keep 45 reserved of its floor 50" in result.stderr
+    assert "prod: the monolith would keep 35 reserved of its floor 40" in result.stderr
     assert "lower custom.peel.concurrency.prod by 5" in result.stderr
 
 
 def test_switch_scaffolds_the_handler_and_fails_migration_status_until_written(
     checkout: Path,
 ) -> None:
-    assert peel(checkout, ROUTE, "favoriteArticle").returncode == 0
-    result = peel(checkout, ROUTE, "favoriteArticle", "--step", "switch")
+    assert peel(checkout, ROUTE, NAME).returncode == 0
+    result = peel(checkout, ROUTE, NAME, "--step", "switch")
     assert result.returncode == 0, result.stderr
-    module = checkout / "app" / "functions" / "favorite_article.py"
+    module = checkout / "app" / "functions" / f"{MODULE}.py"
     assert module.is_file()
-    assert (checkout / "tests" / "events" / "favorite_article.json").is_file()
-    assert (checkout / "tests" / "contract" / "test_parity_favorite_article.py").is_file()
+    assert (checkout / "tests" / "events" / f"{MODULE}.json").is_file()
+    cases = (checkout / "tests" / "contract" / f"test_parity_{MODULE}.py").read_text()
+    # A write's parity cases compare what it writes, not only what it answers.
+    assert "from tests.contract.write_parity import" in cases
+    assert f'WriteCase("{MODULE}", "anonymous", 401, PATH' in cases
+    compile(cases, "scaffold", "exec")
     registry = load_registry(checkout / "serverless.yml")
-    function = registry.get("favoriteArticle")
+    function = registry.get(NAME)
     assert function.state.value == "new"
-    assert function.module == "app.functions.favorite_article"
+    assert function.module == f"app.functions.{MODULE}"
 
     errors = wiring_report(registry, checkout).errors
-    assert any(
-        "favoriteArticle: app/functions/favorite_article.py still has the scaffold" in e
-        for e in errors
-    ), errors
-    assert peel(checkout, ROUTE, "favoriteArticle", "--step", "switch").returncode == 0
+    assert any(f"{NAME}: app/functions/{MODULE}.py still has the scaffold" in e for e in errors), (
+        errors
+    )
+    assert peel(checkout, ROUTE, NAME, "--step", "switch").returncode == 0
 
 
 def test_switch_needs_a_pin_first(checkout: Path) -> None:
-    result = peel(checkout, ROUTE, "favoriteArticle", "--step", "switch")
+    result = peel(checkout, ROUTE, NAME, "--step", "switch")
     assert result.returncode == 1
-    assert "no function favoriteArticle: pin" in result.stderr
+    assert f"no function {NAME}: pin" in result.stderr
 
 
 READ_ROUTE = "GET /api/user/exports/{export_id}"
@@ -191,11 +229,11 @@ def test_switch_after_shadow_takes_the_shadow_as_handler(checkout: Path) -> None
 
 
 def test_writes_are_never_shadowed(checkout: Path) -> None:
-    assert peel(checkout, ROUTE, "favoriteArticle").returncode == 0
-    result = peel(checkout, ROUTE, "favoriteArticle", "--step", "shadow")
+    assert peel(checkout, ROUTE, NAME).returncode == 0
+    result = peel(checkout, ROUTE, NAME, "--step", "shadow")
     assert result.returncode == 1
     assert "writes are never shadowed" in result.stderr
-    assert "shadow" not in load_registry(checkout / "serverless.yml").get("favoriteArticle").entry
+    assert "shadow" not in load_registry(checkout / "serverless.yml").get(NAME).entry
 
 
 def test_shadow_needs_a_pin_first(checkout: Path) -> None:

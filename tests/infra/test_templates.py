@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from app.deploy.registry import load_registry
 from tests.infra.conftest import IacCheck, of_type
 
 
@@ -100,3 +101,17 @@ def test_rds_db_connect_only_on_the_proxy_user(resources: dict[str, Any]) -> Non
 def test_migrate_function_is_not_routed(resources: dict[str, Any]) -> None:
     routes = json.dumps(of_type(resources, "AWS::ApiGatewayV2::Integration"))
     assert "MigrateLambdaFunction" not in routes
+
+
+def test_a_dedicated_function_reads_the_signing_key_only_when_it_checks_tokens(
+    resources: dict[str, Any],
+) -> None:
+    """Each dedicated function's role (derived from its entry) may read the JWT key only
+    if the entry says it uses it, and none may reach the exports queue or bucket."""
+    functions = load_registry().http_functions
+    assert any(not function.route.is_read for function in functions)
+    for function in functions:
+        role = json.dumps(resources[f"{function.name[0].upper()}{function.name[1:]}Role"])
+        reads_key = "secretsmanager:GetSecretValue" in role
+        assert reads_key is ("signingKey" in function.uses), function.name
+        assert "sqs:" not in role and "s3:" not in role, function.name

@@ -129,7 +129,7 @@ def _storm_environment(
 
         auth = {"Authorization": f"Token {token}"}
         reads = [
-            ("/api/tags", None, None),
+            ("/api/articles", {"tag": "dragons"}, None),
             ("/api/articles", {"limit": 5}, auth),
             (f"/api/articles/{read_slug}", None, auth),
             (f"/api/articles/{read_slug}/comments", None, None),

@@ -15,7 +15,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 import app.platform.db as db_module
-from app.core.models import Tag, utcnow, write_receipts
+from app.core.models import Tag
+from app.core.tables import utcnow, write_receipts
 from app.platform.db import Database
 
 pytestmark = pytest.mark.mysql

@@ -133,3 +133,36 @@ def test_is_database_unavailable(error: BaseException, unavailable: bool) -> Non
 
 def test_dumps_is_compact_utf8() -> None:
     assert http.dumps({"a": ["é", 1]}) == '{"a":["é",1]}'
+
+
+def _werkzeug_int(segment: str) -> int | None:
+    """What Werkzeug's `int` converter (how the monolith routed comment ids) reads."""
+    from werkzeug.exceptions import NotFound as WerkzeugNotFound
+    from werkzeug.routing import Map, Rule
+
+    adapter = Map([Rule("/c/<int:comment_id>", endpoint="c")]).bind("localhost")
+    try:
+        _endpoint, values = adapter.match(f"/c/{segment}")
+    except WerkzeugNotFound:
+        return None
+    return int(values["comment_id"])
+
+
+@pytest.mark.parametrize(
+    "segment",
+    ["1", "007", "0", "9" * 30, "٣", "٩٩", "\uff19", "²", "-1", "+1", "1.5", "1e3", " 1", "1 ",
+     "1_0", "abc", "0x10", "١٢٣", "1\n"],
+)  # fmt: skip
+def test_path_integer_reads_a_segment_as_werkzeugs_int_converter_did(segment: str) -> None:
+    expected = _werkzeug_int(segment)
+    if expected is None:
+        with pytest.raises(NotFound) as raised:
+            http.path_integer(segment)
+        assert raised.value.messages == [http.NOT_FOUND_MESSAGE]
+    else:
+        assert http.path_integer(segment) == expected
+
+
+def test_path_integer_refuses_more_digits_than_int_reads() -> None:
+    with pytest.raises(NotFound):
+        http.path_integer("9" * 5000)

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, CursorResult, Row, Select, func, select, update
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from app.core.errors import AuthenticationRequired, NotFound
 from app.core.models import (
@@ -231,25 +231,36 @@ def _document(
     yield "}"
 
 
-def _articles(session: Session, user_id: int, size: int) -> Iterator[list[dict[str, Any]]]:
+def _pages(
+    session: Session,
+    query: Select[*tuple[Any, ...]],
+    key: ColumnElement[int] | QueryableAttribute[int],
+    size: int,
+) -> Iterator[Sequence[Row[*tuple[Any, ...]]]]:
+    """`query` in pages of `size` by its first column `key`, ascending: `WHERE key > last
+    ORDER BY key LIMIT size`, so each page costs an index range scan however deep it is."""
     last = 0
     while True:
-        rows = session.execute(
-            select(
-                Article.id,
-                Article.slug,
-                Article.title,
-                Article.description,
-                Article.body,
-                Article.created_at,
-                Article.updated_at,
-            )
-            .where(Article.author_id == user_id, Article.id > last)
-            .order_by(Article.id)
-            .limit(size)
-        ).all()
+        rows = session.execute(query.where(key > last).order_by(key).limit(size)).all()
         if not rows:
             return
+        yield rows
+        if len(rows) < size:
+            return
+        last = rows[-1][0]
+
+
+def _articles(session: Session, user_id: int, size: int) -> Iterator[list[dict[str, Any]]]:
+    query = select(
+        Article.id,
+        Article.slug,
+        Article.title,
+        Article.description,
+        Article.body,
+        Article.created_at,
+        Article.updated_at,
+    ).where(Article.author_id == user_id)
+    for rows in _pages(session, query, Article.id, size):
         ids = [row.id for row in rows]
         tags: dict[int, list[str]] = {}
         for article_id, name in session.execute(
@@ -279,24 +290,16 @@ def _articles(session: Session, user_id: int, size: int) -> Iterator[list[dict[s
             }
             for row in rows
         ]
-        if len(rows) < size:
-            return
-        last = ids[-1]
 
 
 def _comments(session: Session, user_id: int, size: int) -> Iterator[list[dict[str, Any]]]:
     """The user's own comments, on anyone's articles."""
-    last = 0
-    while True:
-        rows = session.execute(
-            select(Comment.id, Comment.body, Comment.created_at, Comment.updated_at, Article.slug)
-            .join(Article, Article.id == Comment.article_id)
-            .where(Comment.author_id == user_id, Comment.id > last)
-            .order_by(Comment.id)
-            .limit(size)
-        ).all()
-        if not rows:
-            return
+    query = (
+        select(Comment.id, Comment.body, Comment.created_at, Comment.updated_at, Article.slug)
+        .join(Article, Article.id == Comment.article_id)
+        .where(Comment.author_id == user_id)
+    )
+    for rows in _pages(session, query, Comment.id, size):
         yield [
             {
                 "id": row.id,
@@ -307,45 +310,26 @@ def _comments(session: Session, user_id: int, size: int) -> Iterator[list[dict[s
             }
             for row in rows
         ]
-        if len(rows) < size:
-            return
-        last = rows[-1].id
 
 
 def _favorites(session: Session, user_id: int, size: int) -> Iterator[list[dict[str, Any]]]:
     """The articles the user favorited (the favorites primary key serves the scan)."""
-    last = 0
-    while True:
-        rows = session.execute(
-            select(favorites.c.article_id, Article.slug, Article.title, User.username)
-            .join(Article, Article.id == favorites.c.article_id)
-            .join(User, User.id == Article.author_id)
-            .where(favorites.c.user_id == user_id, favorites.c.article_id > last)
-            .order_by(favorites.c.article_id)
-            .limit(size)
-        ).all()
-        if not rows:
-            return
+    query = (
+        select(favorites.c.article_id, Article.slug, Article.title, User.username)
+        .join(Article, Article.id == favorites.c.article_id)
+        .join(User, User.id == Article.author_id)
+        .where(favorites.c.user_id == user_id)
+    )
+    for rows in _pages(session, query, favorites.c.article_id, size):
         yield [{"slug": row.slug, "title": row.title, "author": row.username} for row in rows]
-        if len(rows) < size:
-            return
-        last = rows[-1].article_id
 
 
 def _following(session: Session, user_id: int, size: int) -> Iterator[list[dict[str, Any]]]:
     """The profiles the user follows."""
-    last = 0
-    while True:
-        rows = session.execute(
-            select(follows.c.followed_id, User.username, User.bio, User.image)
-            .join(User, User.id == follows.c.followed_id)
-            .where(follows.c.follower_id == user_id, follows.c.followed_id > last)
-            .order_by(follows.c.followed_id)
-            .limit(size)
-        ).all()
-        if not rows:
-            return
+    query = (
+        select(follows.c.followed_id, User.username, User.bio, User.image)
+        .join(User, User.id == follows.c.followed_id)
+        .where(follows.c.follower_id == user_id)
+    )
+    for rows in _pages(session, query, follows.c.followed_id, size):
         yield [{"username": row.username, "bio": row.bio, "image": row.image} for row in rows]
-        if len(rows) < size:
-            return
-        last = rows[-1].followed_id
