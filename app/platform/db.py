@@ -237,19 +237,21 @@ class Database:
             # certificates; hostname checking and CERT_REQUIRED are the defaults here.
             overrides["connect_args"] = {"ssl": ssl.create_default_context()}
         engine = create_db_engine(settings.database_url, **overrides)
+        token = None
         if access.iam_auth:
             token = IamAuthToken(
                 host=access.host, port=access.port, user=access.user, region=access.region
             )
             use_iam_token(engine, token)
-            # A token made before a SnapStart snapshot would be shared, and stale, in
-            # every restored copy.
-            snapshot.after_restore(token.forget)
         database = cls(engine)
-        # No connection may survive into a snapshot: it is dead after a restore. The
-        # restored copy opens its own before the first request arrives.
-        snapshot.before_snapshot(database.dispose)
-        snapshot.after_restore(database.reconnect)
+        if snapshot.enabled():
+            # A token made before the snapshot would be shared, and stale, in every
+            # restored copy; a connection would be dead. The copy opens its own before the
+            # first request arrives.
+            if token is not None:
+                snapshot.after_restore(token.forget)
+            snapshot.before_snapshot(database.dispose)
+            snapshot.after_restore(database.reconnect)
         return database
 
     @contextmanager

@@ -216,9 +216,10 @@ def test_snapstart_on_every_shifted_function_in_staging_and_prod(
         # A new version is published when SnapStart is turned on or off: osls hashes the
         # environment into the version's name.
         assert props["Environment"]["Variables"]["SNAPSTART"] == "PublishedVersions"
-        assert "ProvisionedConcurrencyConfig" not in json.dumps(resources)
         alias = f"{name}AliasLive"
         assert resources[alias]["Type"] == "AWS::Lambda::Alias"
+    for alias in of_type(resources, "AWS::Lambda::Alias").values():
+        assert "ProvisionedConcurrencyConfig" not in alias["Properties"]
     for permission in of_type(resources, "AWS::Lambda::Permission").values():
         target = json.dumps(permission["Properties"]["FunctionName"])
         if "apigateway" in json.dumps(permission["Properties"]["Principal"]):
