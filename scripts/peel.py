@@ -1,5 +1,5 @@
-"""Peel one route off the monolith: `make peel ROUTE='POST /api/articles/{slug}/favorite'
-NAME=favoriteArticle [STEP=pin|shadow|switch]`.
+"""Peel one route off the monolith: `make peel ROUTE='POST /api/users' NAME=registerUser
+[STEP=pin|shadow|switch]`.
 
 - pin (the default) adds the function's entry to serverless.yml with the monolith's handler:
   the route gets its own function, alias and deployment, and behaves exactly as before.
