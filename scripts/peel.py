@@ -144,7 +144,8 @@ def pin(text: str, route: Route, name: str, monolith_routes: list[Route]) -> str
         f"    events:\n"
         f"      - httpApi: '{route}'\n"
         f"    concurrency: {flow_map(take)}\n"
-        f"    # The monolith's code checks tokens; a new handler that never does can drop this.\n"
+        f"    # Reads the token signing key: the monolith's code checks tokens (drop it once a\n"
+        f"    # new handler never does).\n"
         f"    uses: [signingKey]\n"
         f"\n"
     )
