@@ -59,7 +59,7 @@ iac-check: deps
 migration-status: $(STAMPS)/venv
 	$(BIN)/python -m scripts.migration_status
 
-## make peel ROUTE='GET /api/profiles/{username}' NAME=getProfile [STEP=pin|shadow|switch]:
+## make peel ROUTE='POST /api/users' NAME=registerUser [STEP=pin|shadow|switch]:
 ## pin a monolith route to a dedicated function of its own, shadow it with new code
 ## (reads only: compared, not served), or switch it to new code.
 STEP ?= pin

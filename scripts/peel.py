@@ -1,5 +1,5 @@
-"""Peel one route off the monolith: `make peel ROUTE='POST /api/articles/{slug}/favorite'
-NAME=favoriteArticle [STEP=pin|shadow|switch]`.
+"""Peel one route off the monolith: `make peel ROUTE='POST /api/users' NAME=registerUser
+[STEP=pin|shadow|switch]`.
 
 - pin (the default) adds the function's entry to serverless.yml with the monolith's handler:
   the route gets its own function, alias and deployment, and behaves exactly as before.
@@ -144,7 +144,8 @@ def pin(text: str, route: Route, name: str, monolith_routes: list[Route]) -> str
         f"    events:\n"
         f"      - httpApi: '{route}'\n"
         f"    concurrency: {flow_map(take)}\n"
-        f"    # The monolith's code checks tokens; a new handler that never does can drop this.\n"
+        f"    # Reads the token signing key: the monolith's code checks tokens (drop it once a\n"
+        f"    # new handler never does).\n"
         f"    uses: [signingKey]\n"
         f"\n"
     )

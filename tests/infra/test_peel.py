@@ -37,7 +37,6 @@ def peel(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def checkout(tmp_path: Path) -> Path:
     """A copy of what peel edits: serverless.yml, and the folders the switch writes to."""
     shutil.copy(REPO / "serverless.yml", tmp_path / "serverless.yml")
-    make_room(tmp_path / "serverless.yml")
     for folder in ("app/functions", "tests/events", "tests/contract"):
         (tmp_path / folder).mkdir(parents=True)
     return tmp_path
@@ -47,19 +46,6 @@ def monolith_concurrency_line(text: str) -> re.Match[str]:
     found = re.search(r"(?m)^  monolith:\n(?:    .*\n)*?(    concurrency: \{.*\})$", text)
     assert found is not None
     return found
-
-
-FLOOR_LINE = "    monolithFloor: {default: 5, dev: 2, prod: 50}\n"
-
-
-def make_room(path: Path) -> None:
-    """The write routes took the monolith down to its floor in every stage: the copy
-    lowers the floors (dev 1, staging 4, prod 40) so that one more route can be pinned."""
-    text = path.read_text()
-    assert FLOOR_LINE in text
-    path.write_text(
-        text.replace(FLOOR_LINE, "    monolithFloor: {default: 5, dev: 1, staging: 4, prod: 40}\n")
-    )
 
 
 def added_lines(before: str, after: str) -> int:
@@ -131,8 +117,13 @@ def test_pin_refuses_with_one_line(checkout: Path, route: str, name: str, proble
 
 
 def test_pin_refuses_to_starve_the_monolith_at_its_floor(tmp_path: Path) -> None:
-    """The real file: the write routes took the monolith down to its floor in dev."""
-    shutil.copy(REPO / "serverless.yml", tmp_path / "serverless.yml")
+    """The monolith down to its floor in dev (2): one more pin would leave it 1."""
+    text = (REPO / "serverless.yml").read_text()
+    found = monolith_concurrency_line(text)
+    (tmp_path / "serverless.yml").write_text(
+        text[: found.start(1)] + "    concurrency: {default: 10, dev: 2, staging: 5, prod: 50}"
+        + text[found.end(1) :]
+    )  # fmt: skip
     before = (tmp_path / "serverless.yml").read_text()
     result = peel(tmp_path, ROUTE, NAME)
     assert result.returncode == 1
@@ -145,13 +136,13 @@ def test_pin_refuses_to_starve_the_monolith_and_says_by_how_much(checkout: Path)
     path = checkout / "serverless.yml"
     path.write_text(
         path.read_text().replace(
-            "concurrency: {default: 2, dev: 1, staging: 1, prod: 10}\n    monolithFloor",
-            "concurrency: {default: 2, dev: 1, staging: 1, prod: 15}\n    monolithFloor",
+            "concurrency: {default: 2, dev: 1, staging: 1, prod: 10}\n    # What the monolith",
+            "concurrency: {default: 2, dev: 1, staging: 1, prod: 25}\n    # What the monolith",
         )
     )
     result = peel(checkout, ROUTE, NAME)
     assert result.returncode == 1
-    assert "prod: the monolith would keep 35 reserved of its floor 40" in result.stderr
+    assert "prod: the monolith would keep 25 reserved of its floor 30" in result.stderr
     assert "lower custom.peel.concurrency.prod by 5" in result.stderr
 
 
