@@ -2,7 +2,8 @@
 # Each installs or refreshes what it needs itself (.venv, pip, npm ci, MariaDB).
 
 SHELL := /bin/bash
-PYTHON ?= python3.11
+# The Lambda runtime's Python (python3.13): on PATH, or a pyenv build of it.
+PYTHON ?= $(shell bash scripts/find-python.sh 3.13)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
@@ -17,7 +18,8 @@ $(STAMPS):
 # Python: a venv refreshed whenever the pinned requirements change, with the project
 # itself installed in editable mode (pyproject.toml).
 $(STAMPS)/venv: requirements.txt requirements-dev.txt pyproject.toml | $(STAMPS)
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -n "$(PYTHON)" || { echo "make: no Python 3.13 found (python3.13 on PATH or under ~/.pyenv/versions)" >&2; exit 2; }
+	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@

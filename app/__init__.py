@@ -24,7 +24,13 @@ if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and gc.get_threshold()[0] < _INIT_
 
 
 def init_finished() -> None:
-    """End of init: freeze what init made and let the collector run as usual again."""
+    """End of init: on a SnapStart function, prime what the first request would load and
+    register the snapshot hooks (app.platform.snapshot); then freeze what init made and let
+    the collector run as usual again."""
+    if os.environ.get("SNAPSTART"):
+        from app.platform import snapshot
+
+        snapshot.init_done()
     if gc.get_threshold()[0] == _INIT_THRESHOLD:
         gc.freeze()
         gc.set_threshold(*_thresholds)

@@ -1,6 +1,6 @@
-"""Runs inside a fresh `python -I -S -B` interpreter, the way Lambda runs a handler: the
-unpacked (read-only) package first on sys.path, then what the Lambda runtime provides
-(boto3 and botocore), then the standard library; no bytecode can be written.
+"""Runs inside a fresh `python -P -s -S -B` interpreter, the way Lambda runs a handler:
+PYTHONPATH names the unpacked (read-only) package first, then what the Lambda runtime
+provides (boto3 and botocore); then the standard library; no bytecode can be written.
 
 Reads a job from stdin: {"package", "runtime", "module", "handler", "event", "warm",
 "token"}. Measured from process start to the first response: importing the handler
@@ -29,8 +29,6 @@ import time
 import uuid
 
 job = json.loads(sys.stdin.read())
-sys.path.insert(0, job["package"])
-sys.path.append(job["runtime"])
 real_stdout = sys.stdout
 # Logs and metrics (EMF) go to stdout on Lambda; keep them out of the result line.
 sys.stdout = io.StringIO()
@@ -88,12 +86,33 @@ class Context:
 
 
 handler = getattr(importlib.import_module(job["module"]), job["handler"])
-if token_job.get("kind") == "explicit":
-    signer = importlib.import_module(token_job["module"]).IamAuthToken(
-        host=token_job["host"], port=token_job["port"], user=token_job["user"], region="eu-west-1"
-    )
-    if not signer().startswith(token_job["prefix"]):
-        raise RuntimeError("the IAM token is not for this database")
+
+
+def sign_token():
+    if token_job.get("kind") == "explicit":
+        signer = importlib.import_module(token_job["module"]).IamAuthToken(
+            host=token_job["host"],
+            port=token_job["port"],
+            user=token_job["user"],
+            region="eu-west-1",
+        )
+        if not signer().startswith(token_job["prefix"]):
+            raise RuntimeError("the IAM token is not for this database")
+
+
+restored = None
+if job.get("restore"):
+    # SnapStart, simulated (app.platform.snapshot.fork_restore): init is done (SNAPSTART
+    # is set, so it primed); a forked copy runs the after-restore hooks and the first
+    # request. This process then serves the warm requests to compare with.
+    from app.platform import snapshot
+
+    def first_request():
+        sign_token()
+        return handler(job["event"], Context()).get("statusCode")
+
+    [restored] = snapshot.fork_restore(first_request)
+sign_token()
 response = handler(job["event"], Context())
 first_response = time.monotonic()
 
@@ -126,6 +145,7 @@ print(
             "body": response.get("body"),
             "warm_us": warm,
             "rss_kib": peak_rss_kib(),
+            "restored": restored,
         }
     )
 )

@@ -27,9 +27,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 STUB = r"""
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

@@ -2,11 +2,11 @@
 
 Lambda's code folder is read-only, so Python cannot cache the bytecode it compiles: a
 package without .pyc files compiles every module it imports from source on every cold
-start. This adds a `__pycache__/<name>.cpython-311.pyc` beside each `.py` in the zip.
+start. This adds a `__pycache__/<name>.cpython-313.pyc` beside each `.py` in the zip.
 
 The .pyc files are *unchecked-hash* (PEP 552): the zip's timestamps are normalised, so
 timestamp-checked .pyc files would look stale and be ignored. Compile with the same
-Python minor version as the Lambda runtime (python3.11). Usage: compile_bytecode.py ZIP...
+Python minor version as the Lambda runtime (python3.13). Usage: compile_bytecode.py ZIP...
 """
 
 from __future__ import annotations
@@ -68,8 +68,8 @@ def add_bytecode(archive: Path) -> int:
 
 
 def main(paths: list[str]) -> int:
-    if sys.version_info[:2] != (3, 11):
-        print("compile_bytecode: run with python3.11, the Lambda runtime", file=sys.stderr)
+    if sys.version_info[:2] != (3, 13):
+        print("compile_bytecode: run with python3.13, the Lambda runtime", file=sys.stderr)
         return 2
     for path in paths:
         print(f"compile_bytecode: {path}: {add_bytecode(Path(path))} .pyc files added")

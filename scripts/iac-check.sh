@@ -12,7 +12,7 @@ stages=(${IAC_STAGES:-dev staging prod})
 venv="$root/.venv"
 iac_venv="${IAC_VENV:-$root/.venv-iac}"
 
-for tool in "$venv/bin/python3.11" "$venv/bin/cfn-lint" "$iac_venv/bin/checkov" "$root/node_modules/.bin/sls"; do
+for tool in "$venv/bin/python3.13" "$venv/bin/cfn-lint" "$iac_venv/bin/checkov" "$root/node_modules/.bin/sls"; do
   [ -x "$tool" ] || { echo "iac-check: missing $tool" >&2; exit 2; }
 done
 

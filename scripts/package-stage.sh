@@ -21,7 +21,7 @@ find "$copy" -name __pycache__ -type d -prune -exec rm -rf {} +
 ln -s "$root/node_modules" "$copy/node_modules"
 ln -s "$root/.venv" "$copy/.venv"
 
-# serverless-wsgi builds the requirements with the first python3.11 on PATH, which must
+# serverless-wsgi builds the requirements with the first python3.13 on PATH, which must
 # import virtualenv: the project venv's.
 export PATH="$venv/bin:$PATH"
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE

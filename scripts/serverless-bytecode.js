@@ -23,11 +23,11 @@ class CompileBytecode {
     }
     if (artifacts.size === 0) return;
     const script = path.join(this.serverless.serviceDir, 'scripts', 'compile_bytecode.py');
-    // The same Python 3.11 that packs the requirements (custom.wsgi.pythonBin).
+    // The same Python 3.13 that packs the requirements (custom.wsgi.pythonBin).
     const wsgi = (service.custom && service.custom.wsgi) || {};
     const python = wsgi.pythonBin
       ? path.resolve(this.serverless.serviceDir, wsgi.pythonBin)
-      : 'python3.11';
+      : 'python3.13';
     execFileSync(python, [script, ...artifacts], { stdio: 'inherit' });
   }
 }

@@ -12,7 +12,9 @@
 //   entry of `uses:` (custom.dedicatedFunctions.uses);
 // - the checkov skip on its function (an HTTP API invokes it synchronously: no DLQ);
 // - deploymentSettings: shifted through `Live` by CodeDeploy with both smoke hooks;
-// - its p99 duration threshold (`p99DurationMs`) for scripts/serverless-alias-alarms.js.
+// - its p99 duration threshold (`p99DurationMs`) for scripts/serverless-alias-alarms.js;
+// - with custom.dedicatedFunctions.snapStart (per stage), SnapStart on published versions
+//   for it and every other function CodeDeploy shifts (the monolith, the worker).
 //
 // For every function (the monolith, the worker, the hooks too): its log group is encrypted
 // with the stack's key and kept per custom.dedicatedFunctions.logGroup. For every function
@@ -49,6 +51,7 @@ const MANIFEST_VARIABLE = 'DEDICATED_FUNCTIONS';
 const MANIFEST_MAX_BYTES = 3000;
 const INVOKE_VERSIONS_SID = 'InvokeTestedVersions';
 const INVOKE_ALIASES_SID = 'InvokeTestedAliases';
+const SNAPSTART_APPLY_ON = 'PublishedVersions';
 const READ_VERSIONS_SID = 'ReadSwitchedVersions';
 const READ_SHADOW_METRICS_SID = 'ReadShadowMetrics';
 const GATE_VARIABLE = 'SHADOW_GATE';
@@ -152,6 +155,35 @@ class DedicatedFunctions {
       }
     }
     this.grantHooks(names, resources);
+    if (settings.snapStart === true || settings.snapStart === 'true') this.snapStart(names);
+  }
+
+  // SnapStart on published versions for every function CodeDeploy shifts through its
+  // alias. Set on the function resource, not through osls's `snapStart: true`, which
+  // points the API's invoke permission at an alias of its own while the canary plugin
+  // points the integration at Live.
+  snapStart(names) {
+    const service = this.serverless.service;
+    const naming = this.serverless.getProvider('aws').naming;
+    const extensions = service.resources.extensions;
+    for (const name of names) {
+      const fn = service.getFunction(name);
+      if (!fn.deploymentSettings) continue;
+      if (fn.provisionedConcurrency) {
+        this.fail(`${name}: SnapStart does not combine with provisioned concurrency`);
+      }
+      const id = `${naming.getNormalizedFunctionName(name)}LambdaFunction`;
+      const extension = (extensions[id] = extensions[id] || {});
+      extension.Properties = {
+        ...(extension.Properties || {}),
+        SnapStart: { ApplyOn: SNAPSTART_APPLY_ON },
+      };
+      // osls names each version by a hash of the function's properties, taken before
+      // extensions apply: without this variable, turning SnapStart on would publish no new
+      // version, and the one Live points at would never get a snapshot. The app reads it
+      // too (app/platform/snapshot.py).
+      fn.environment = { ...(fn.environment || {}), SNAPSTART: SNAPSTART_APPLY_ON };
+    }
   }
 
   role(name, fn, settings) {

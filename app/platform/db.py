@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, create_engine, delete, event, insert,
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from app.platform import snapshot
 from app.platform.observability import logger
 from app.platform.rds_iam import IamAuthToken
 
@@ -236,12 +237,22 @@ class Database:
             # certificates; hostname checking and CERT_REQUIRED are the defaults here.
             overrides["connect_args"] = {"ssl": ssl.create_default_context()}
         engine = create_db_engine(settings.database_url, **overrides)
+        token = None
         if access.iam_auth:
             token = IamAuthToken(
                 host=access.host, port=access.port, user=access.user, region=access.region
             )
             use_iam_token(engine, token)
-        return cls(engine)
+        database = cls(engine)
+        if snapshot.enabled():
+            # A token made before the snapshot would be shared, and stale, in every
+            # restored copy; a connection would be dead. The copy opens its own before the
+            # first request arrives.
+            if token is not None:
+                snapshot.after_restore(token.forget)
+            snapshot.before_snapshot(database.dispose)
+            snapshot.after_restore(database.reconnect)
+        return database
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -297,3 +308,15 @@ class Database:
     def dispose(self) -> None:
         if isinstance(self.bind, Engine):
             self.bind.dispose()
+
+    def reconnect(self) -> None:
+        """Open the pooled connection now, after a SnapStart restore, so that the first
+        request does not wait for it. A database that does not answer is left for that
+        request to meet (and answer 503): the runtime gives the hooks 10 s in all."""
+        if not isinstance(self.bind, Engine):
+            return
+        try:
+            with self.bind.connect():
+                pass
+        except DBAPIError as error:
+            logger.warning("no database connection after the restore", error=str(error))

@@ -139,6 +139,12 @@ class IamAuthToken:
         self._issued_at = 0.0
         self._lock = threading.Lock()
 
+    def forget(self) -> None:
+        """Drop the cached token: the next connection signs a new one (after a restore)."""
+        with self._lock:
+            self._token = None
+            self._issued_at = 0.0
+
     def __call__(self) -> str:
         with self._lock:
             now = self._clock()

@@ -50,7 +50,7 @@ def is_timeout(error: BaseException) -> bool:
     return False
 
 
-def retry_read(
+def retry_read[T](
     method: str,
     attempt: Callable[[], T],
     *,

@@ -15,7 +15,8 @@ from tests.infra.conftest import IacCheck
 
 FIELDS = [
     "route", "function", "backend", "cold_ms", "monolith_cold_ms", "floor_cold_ms", "warm_us",
-    "monolith_warm_us", "floor_warm_us", "rss_mib", "monolith_rss_mib",
+    "monolith_warm_us", "floor_warm_us", "rss_mib", "monolith_rss_mib", "restore_ms",
+    "restore_first_us",
 ]  # fmt: skip
 
 

@@ -193,3 +193,36 @@ def test_the_hooks_carry_the_registry_manifest(resources: dict[str, Any]) -> Non
     for hook in ("PreTrafficHookLambdaFunction", "PostTrafficHookLambdaFunction"):
         variables = resources[hook]["Properties"]["Environment"]["Variables"]
         assert json.loads(variables["DEDICATED_FUNCTIONS"]) == expected
+
+
+def test_snapstart_on_every_shifted_function_in_staging_and_prod(
+    stage: str, resources: dict[str, Any]
+) -> None:
+    functions = of_type(resources, "AWS::Lambda::Function")
+    shifted = {
+        group["Properties"]["DeploymentGroupName"]
+        for group in of_type(resources, "AWS::CodeDeploy::DeploymentGroup").values()
+    }
+    assert shifted
+    on = {name for name, f in functions.items() if "SnapStart" in f["Properties"]}
+    if stage == "dev":
+        assert on == set()
+        return
+    assert len(on) == len(shifted)
+    for name in on:
+        props = functions[name]["Properties"]
+        assert props["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+        assert props["Runtime"] == "python3.13"
+        # A new version is published when SnapStart is turned on or off: osls hashes the
+        # environment into the version's name.
+        assert props["Environment"]["Variables"]["SNAPSTART"] == "PublishedVersions"
+        alias = f"{name}AliasLive"
+        assert resources[alias]["Type"] == "AWS::Lambda::Alias"
+    for alias in of_type(resources, "AWS::Lambda::Alias").values():
+        assert "ProvisionedConcurrencyConfig" not in alias["Properties"]
+    for permission in of_type(resources, "AWS::Lambda::Permission").values():
+        target = json.dumps(permission["Properties"]["FunctionName"])
+        if "apigateway" in json.dumps(permission["Properties"]["Principal"]):
+            assert "AliasLive" in target, target
+    for integration in of_type(resources, "AWS::ApiGatewayV2::Integration").values():
+        assert "AliasLive" in json.dumps(integration["Properties"]["IntegrationUri"])

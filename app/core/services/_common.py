@@ -8,7 +8,7 @@ what they wrote); both execute the same statements."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Executable, Result, Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     # A result row of any columns, read by attribute name.
-    AnyRow: TypeAlias = Row[*tuple[Any, ...]]
+    type AnyRow = Row[*tuple[Any, ...]]
 
 
 class Executor(Protocol):

@@ -1,0 +1,169 @@
+"""Lambda SnapStart: what runs before the snapshot and after each restore.
+
+With SnapStart (staging and prod, `SNAPSTART` set by the dedicated-functions plugin),
+Lambda runs a function's init once per published version, snapshots the memory and
+restores every later execution environment from that snapshot. So whatever init leaves
+behind is shared by every restored copy, and must be safe to share:
+
+- no database connection: a TCP connection is dead after a restore. Nothing connects
+  during init, and the pool is disposed before the snapshot all the same;
+- no IAM auth token or cached credential: each restore drops them (a token signed at
+  init would be an hour old in a copy restored an hour later);
+- no shared random state: `random` is reseeded after each restore (the `secrets` and
+  `uuid` modules read the OS's generator and need nothing);
+- logs that do not depend on AWS_LAMBDA_LOG_GROUP_NAME / AWS_LAMBDA_LOG_STREAM_NAME,
+  which SnapStart leaves unset (app.platform.observability reads neither).
+
+Code that makes such a thing at init registers a hook here; `install()` hands the hooks
+to the runtime's `snapshot_restore_py` (present in the managed python3.13 runtime) when it
+is there, and is a no-op elsewhere. `prime()` does, before the snapshot, what the first
+request would otherwise pay for: lazily imported modules, the ORM's mappers, the SQL of
+the services the function imported, compiled for MySQL. A fork stands in for a restore in
+`bench/restore.py` and the tests (tests/integration/test_snapshot_restore.py).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import random
+import sys
+from collections.abc import Callable, Iterable
+
+Hook = Callable[[], None]
+
+_before_snapshot: list[Hook] = []
+_after_restore: list[Hook] = []
+_installed = False
+
+# What the first request of a dedicated function imports lazily: the JWT library (the
+# first token), the MySQL driver and dialect (the first connection).
+LAZY_IMPORTS = ("jwt", "app.core.tokens", "pymysql", "sqlalchemy.dialects.mysql.pymysql")
+
+
+def enabled() -> bool:
+    """SnapStart is on for this function (the plugin sets SNAPSTART on such functions)."""
+    return bool(os.environ.get("SNAPSTART"))
+
+
+def before_snapshot(hook: Hook) -> Hook:
+    """Run `hook` before the snapshot is taken (usable as a decorator)."""
+    _before_snapshot.append(hook)
+    return hook
+
+
+def after_restore(hook: Hook) -> Hook:
+    """Run `hook` after each restore, before the first request (usable as a decorator)."""
+    _after_restore.append(hook)
+    return hook
+
+
+def run_before_snapshot() -> None:
+    for hook in list(_before_snapshot):
+        hook()
+
+
+def run_after_restore() -> None:
+    for hook in list(_after_restore):
+        hook()
+
+
+@after_restore
+def reseed_random() -> None:
+    random.seed()
+
+
+def install() -> bool:
+    """Hand the hooks to the Lambda runtime, once. False where there is no such runtime."""
+    global _installed
+    if _installed:
+        return True
+    try:
+        import snapshot_restore_py  # type: ignore[import-not-found]
+    except ImportError:
+        return False
+    snapshot_restore_py.register_before_snapshot(run_before_snapshot)
+    snapshot_restore_py.register_after_restore(run_after_restore)
+    _installed = True
+    return True
+
+
+def _statements(modules: Iterable[str]) -> list[object]:
+    from sqlalchemy.sql.base import Executable
+
+    found: list[object] = []
+    for name in modules:
+        module = sys.modules.get(name)
+        for value in vars(module).values() if module is not None else ():
+            if isinstance(value, Executable):
+                found.append(value)
+    return found
+
+
+def prime() -> int:
+    """Before the snapshot, warm what the first request would pay for, without touching the
+    database. Returns how many statements were compiled."""
+    for name in LAZY_IMPORTS:
+        importlib.import_module(name)
+    if "sqlalchemy.orm" in sys.modules:
+        from sqlalchemy.orm import configure_mappers
+
+        configure_mappers()
+    from sqlalchemy.dialects import mysql
+
+    dialect = mysql.pymysql.dialect()
+    services = [name for name in sys.modules if name.startswith("app.core.services.")]
+    statements = _statements(services)
+    for statement in statements:
+        statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+    return len(statements)
+
+
+def init_done() -> None:
+    """End of a SnapStart function's init: prime, and register the hooks with the runtime."""
+    if enabled():
+        prime()
+        install()
+
+
+def fork_restore(first_request: Callable[[], object], copies: int = 1) -> list[dict[str, object]]:
+    """A local stand-in for snapshot and restore, for the bench and the tests: run the
+    before-snapshot hooks here, then fork `copies` children; each runs the after-restore
+    hooks and `first_request()`, and reports what that cost and what it returned (which
+    must be JSON). A fork is not a real restore: Lambda also pages the snapshot's memory in.
+    """
+    import json
+    import time
+
+    run_before_snapshot()
+    results: list[dict[str, object]] = []
+    for _ in range(copies):
+        reader, writer = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the restored copy
+            os.close(reader)
+            status = 0
+            try:
+                start = time.perf_counter_ns()
+                run_after_restore()
+                restored = time.perf_counter_ns()
+                value = first_request()
+                served = time.perf_counter_ns()
+                report = {
+                    "after_restore_us": (restored - start) / 1000,
+                    "first_request_us": (served - restored) / 1000,
+                    "value": value,
+                }
+            except BaseException as error:
+                report, status = {"error": f"{type(error).__name__}: {error}"}, 1
+            with os.fdopen(writer, "w") as out:
+                out.write(json.dumps(report, default=str))
+            os._exit(status)
+        os.close(writer)
+        with os.fdopen(reader) as incoming:
+            report = json.loads(incoming.read() or "{}")
+        os.waitpid(pid, 0)
+        if "error" in report:
+            raise RuntimeError(f"restored copy failed: {report['error']}")
+        results.append(report)
+    return results
