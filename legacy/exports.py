@@ -1,4 +1,4 @@
-"""Data exports of the signed-in user (issue 6).
+"""Data exports of the signed-in user.
 
 GET  /user/export                  the document, streamed, synchronously (slow for big users)
 POST /user/exports                 202: record a pending export, then hand it to the worker
