@@ -218,8 +218,9 @@ def response_problem(raw: bytes, check: SmokeCheck) -> str | None:
     if isinstance(status, bool) or not isinstance(status, int):
         return f"the payload has no integer statusCode: {_excerpt(raw)!r}"
     body = result.get("body")
-    if status != check.status:
-        return f"status {status}, expected {check.status}: {_excerpt(str(body))!r}"
+    if status not in check.statuses:
+        expected = " or ".join(map(str, check.statuses))
+        return f"status {status}, expected {expected}: {_excerpt(str(body))!r}"
     headers = result.get("headers")
     content_type = (
         {str(key).lower(): value for key, value in headers.items()}.get("content-type")

@@ -3,7 +3,8 @@
 A check is one HTTP API (payload 2.0) request and the status code and JSON shape its
 answer must have. Checks never depend on data (they hold on an empty database and on
 production's) and never write: a request that must answer 404 names a slug or a username
-the application can never create, and a write is sent without a token (401).
+the application can never create, and a write is sent without a token or a body (401,
+or 422 where no token is needed).
 
 Each function's checks are derived from its routes (`route_checks`); an entry in
 serverless.yml may add its own under `smoke:`. The deployed hooks learn each function's
@@ -57,6 +58,12 @@ class SmokeCheck:
     event: Mapping[str, Any]
     status: int
     shape: ShapeCheck
+    # Other statuses that pass too (a write refused either way, say).
+    also: tuple[int, ...] = ()
+
+    @property
+    def statuses(self) -> tuple[int, ...]:
+        return (self.status, *self.also)
 
 
 def smoke_event(
@@ -182,12 +189,15 @@ def route_checks(route_key: str) -> tuple[SmokeCheck, ...]:
     for name in names:
         path = path.replace("{" + name + "}", NEVER_EXISTS[name])
     if method not in ("GET", "HEAD"):
+        # No token and no body: refused either way, never written. 401 where the route
+        # needs a token; 422 (nothing to read) where it does not, as registration.
         return (
             SmokeCheck(
-                f"{route_key} without a token",
+                f"{route_key} without a token or a body",
                 smoke_event(method, path, route=route),
                 401,
                 error_shape,
+                also=(422,),
             ),
         )
     if names:

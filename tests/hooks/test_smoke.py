@@ -136,6 +136,7 @@ def test_checks_are_derived_from_the_route(
     )
     assert check.event["routeKey"] == route_key
     assert "body" not in check.event  # a smoke check never sends anything to write
+    assert check.also == (() if route_key.startswith("GET") else (422,))
 
 
 def test_a_parameter_with_no_never_existing_value_gets_no_derived_check() -> None:

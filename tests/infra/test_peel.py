@@ -133,16 +133,23 @@ def test_pin_refuses_to_starve_the_monolith_at_its_floor(tmp_path: Path) -> None
 
 
 def test_pin_refuses_to_starve_the_monolith_and_says_by_how_much(checkout: Path) -> None:
+    """Taking 5 more than the monolith can spare in prod: refused, saying by how much."""
     path = checkout / "serverless.yml"
-    path.write_text(
-        path.read_text().replace(
-            "concurrency: {default: 2, dev: 1, staging: 1, prod: 10}\n    # What the monolith",
-            "concurrency: {default: 2, dev: 1, staging: 1, prod: 25}\n    # What the monolith",
-        )
-    )
+    registry = load_registry(path)
+    params = registry.params("prod")
+    monolith = registry.get("monolith").reserved_concurrency("prod", params)
+    floor = int(registry.config["custom"]["peel"]["monolithFloor"]["prod"])
+    assert monolith is not None
+    take = monolith - floor + 5
+    peel_line = "    concurrency: {default: 2, dev: 1, staging: 1, prod: 10}\n    # What the"
+    text = path.read_text()
+    assert peel_line in text
+    path.write_text(text.replace(peel_line, peel_line.replace("prod: 10", f"prod: {take}")))
     result = peel(checkout, ROUTE, NAME)
     assert result.returncode == 1
-    assert "prod: the monolith would keep 25 reserved of its floor 30" in result.stderr
+    assert (
+        f"prod: the monolith would keep {floor - 5} reserved of its floor {floor}" in result.stderr
+    )
     assert "lower custom.peel.concurrency.prod by 5" in result.stderr
 
 
