@@ -23,6 +23,7 @@ Writes bench/out/results.json, bench/out/results.md and bench/out/bench.svg.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import py_compile
@@ -53,7 +54,8 @@ ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / "work"
 JWT_SECRET = "bench-secret-" + "x" * 32
 MARIADB_ADMIN_URL = "mysql+pymysql://root@127.0.0.1:3306"
-MARIADB_DATABASE = "conduit_bench"
+# One per run: two runs on one server (two checkouts, say) never share a database.
+MARIADB_DATABASE = f"conduit_bench_{os.getpid()}"
 # Where Lambda's Python runtime keeps what it adds to every function's path.
 LAMBDA_RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "dateutil", "s3transfer", "urllib3",
                            "six.py")  # fmt: skip
@@ -228,6 +230,13 @@ def seed(url: str) -> None:
     engine.dispose()
 
 
+def _drop_bench_database() -> None:
+    admin = create_engine(MARIADB_ADMIN_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {MARIADB_DATABASE}"))
+    admin.dispose()
+
+
 def seeded_backends(backends: list[str]) -> dict[str, dict[str, str]]:
     """Each backend seeded, and the environment that points a process at it."""
     prepared: dict[str, dict[str, str]] = {}
@@ -246,6 +255,7 @@ def seeded_backends(backends: list[str]) -> dict[str, dict[str, str]]:
                 )
             )
         admin.dispose()
+        atexit.register(_drop_bench_database)
         seed(f"{MARIADB_ADMIN_URL}/{MARIADB_DATABASE}")
         # The production path: RDS Proxy settings, IAM auth, the token as the password.
         prepared["mysql"] = {
