@@ -10,7 +10,7 @@ PORT ?= 5000
 LAMBDA_PORT ?= 3002
 STAMPS := .stamps
 
-.PHONY: run test offline iac-check migration-status peel bench lint typecheck clean deps
+.PHONY: run test test-fast offline iac-check migration-status peel bench lint typecheck clean deps
 
 $(STAMPS):
 	@mkdir -p $(STAMPS)
@@ -82,6 +82,14 @@ test: deps
 	$(BIN)/mypy
 	$(BIN)/python -m scripts.migration_status
 	CONDUIT_TEST_DATABASES=sqlite,mysql $(BIN)/pytest
+
+## make test-fast: the edit loop: lint, types and the tests that need no server but SQLite
+## (no MariaDB, no packaging, no newman, no fuzzing). `make test` stays the full run.
+test-fast: $(STAMPS)/venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	CONDUIT_TEST_DATABASES=sqlite $(BIN)/pytest -m "not mysql and not e2e" \
+		tests/unit tests/services tests/api tests/functions tests/contract tests/hooks tests/shadow
 
 lint: $(STAMPS)/venv
 	$(BIN)/ruff check .
