@@ -88,6 +88,26 @@ class NewmanRun:
     failures: list[str]
 
 
+@contextmanager
+def serving_make_run(database_url: str, log: Path) -> Iterator[str]:
+    """What `make run` serves (scripts/local_api.py) on a free loopback port, on
+    `database_url` migrated first; yields the API's base URL."""
+    env = {"APP_ENV": "local", "DATABASE_URL": database_url}
+    bin_dir = REPO / ".venv" / "bin"
+    subprocess.run(
+        [str(bin_dir / "alembic"), "upgrade", "head"],
+        cwd=REPO,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    command = [str(bin_dir / "flask"), "--app", "scripts.local_api", "run",
+               "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    with serving(command, port=port, env=env, log=log) as api:
+        yield api
+
+
 def run_realworld_suite(api_url: str, report: Path) -> NewmanRun:
     """The public Postman collection against `api_url`, with fresh user names."""
     stamp = f"{int(time.time() * 1000)}{os.getpid()}"

@@ -1,4 +1,4 @@
-"""Concurrent writes against `flask run` on the local SQLite default.
+"""Concurrent writes against `make run`'s server on the local SQLite default.
 
 `flask run` serves each request on its own thread. A SQLite transaction that reads and
 then writes must hold the write lock from its BEGIN: begun deferred, it could not
@@ -9,8 +9,6 @@ upgrade its lock while another writer held it, and SQLite would fail it at once 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import threading
 import urllib.error
 import urllib.request
@@ -19,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.servers import REPO, free_port, serving
+from tests.e2e.servers import REPO, serving_make_run
 
 pytestmark = pytest.mark.e2e
 
@@ -44,18 +42,8 @@ def call(method: str, url: str, body: Any = None, token: str | None = None) -> t
 
 
 def test_sixteen_concurrent_writers_all_succeed_on_sqlite(tmp_path: Path) -> None:
-    env = {"APP_ENV": "local", "DATABASE_URL": f"sqlite:///{tmp_path / 'conduit.db'}"}
-    subprocess.run(
-        [str(BIN / "alembic"), "upgrade", "head"],
-        cwd=REPO,
-        env={**os.environ, **env},
-        check=True,
-        capture_output=True,
-    )
-    port = free_port()
-    command = [str(BIN / "flask"), "--app", "legacy.wsgi", "run", "--host", "127.0.0.1",
-               "--port", str(port)]  # fmt: skip
-    with serving(command, port=port, env=env, log=tmp_path / "flask.log") as api:
+    database = f"sqlite:///{tmp_path / 'conduit.db'}"
+    with serving_make_run(database, tmp_path / "flask.log") as api:
         user = {"username": "jake", "email": "jake@example.com", "password": "password123"}
         status, body = call("POST", f"{api}/users", {"user": user})
         assert status == 201, body

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.servers import REPO, free_port, serving
+from tests.e2e.servers import REPO, serving_make_run
 from tests.fuzz.spec import DEVIATIONS, amended_spec
 
 pytestmark = pytest.mark.e2e
@@ -67,18 +67,8 @@ def test_every_operation_of_the_spec_holds_under_fuzzing(tmp_path: Path) -> None
     spec = tmp_path / "openapi.json"
     amended = amended_spec()
     spec.write_text(json.dumps(amended), encoding="utf-8")
-    env = {"APP_ENV": "local", "DATABASE_URL": f"sqlite:///{tmp_path / 'conduit.db'}"}
-    subprocess.run(
-        [str(BIN / "alembic"), "upgrade", "head"],
-        cwd=REPO,
-        env={**os.environ, **env},
-        check=True,
-        capture_output=True,
-    )
-    port = free_port()
-    server = [str(BIN / "flask"), "--app", "scripts.local_api", "run", "--host", "127.0.0.1",
-              "--port", str(port)]  # fmt: skip
-    with serving(server, port=port, env=env, log=tmp_path / "flask.log") as api:
+    database = f"sqlite:///{tmp_path / 'conduit.db'}"
+    with serving_make_run(database, tmp_path / "flask.log") as api:
         token = _register(api)
         workers = [
             subprocess.Popen(
