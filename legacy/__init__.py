@@ -9,15 +9,13 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, request
 from flask.typing import ResponseReturnValue
 
-from app.core.passwords import Passwords
-from app.core.tokens import TokenIssuer
 from app.platform.db import Database
 from app.platform.http import MAX_REQUEST_BYTES
 from app.platform.read_retry import retry_read
+from app.platform.runtime import Runtime
 from app.platform.settings import Settings
 
 from . import articles, comments, errors, exports, profiles, users
-from .context import Conduit
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -64,16 +62,8 @@ def create_app(
 
     env = dict(test_config or {})
     settings = Settings.from_env(None if not env else _merged_env(env))
-    app.extensions["conduit"] = Conduit(
-        settings=settings,
-        database=database or Database.from_settings(settings),
-        tokens=TokenIssuer(settings.jwt_secret, settings.jwt_ttl_seconds),
-        passwords=Passwords(
-            time_cost=settings.password_hashing.time_cost,
-            memory_cost_kib=settings.password_hashing.memory_cost_kib,
-            parallelism=settings.password_hashing.parallelism,
-        ),
-    )
+    # The same runtime object the dedicated functions hold (app/platform/runtime.py).
+    app.extensions["conduit"] = Runtime(settings, database or Database.from_settings(settings))
 
     errors.init_app(app)
     for blueprint in (users.bp, profiles.bp, articles.bp, comments.bp, exports.bp):

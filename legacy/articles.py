@@ -7,7 +7,7 @@ from flask import Blueprint, Response, request
 from app.core import validation
 from app.core.services import articles
 
-from .context import conduit, json_payload, no_content, required_caller, respond, viewer_id
+from .context import caller_id, conduit, json_payload, no_content, respond, viewer_id, writes
 
 bp = Blueprint("articles", __name__)
 
@@ -22,9 +22,9 @@ def _page() -> validation.Page:
 
 @bp.get("/articles")
 def list_articles() -> Response:
-    viewer = viewer_id()
-    page = _page()
     with conduit().database.read() as session:
+        viewer = viewer_id(session)
+        page = _page()
         return respond(
             articles.list_articles(
                 session,
@@ -39,52 +39,46 @@ def list_articles() -> Response:
 
 @bp.get("/articles/feed")
 def feed() -> Response:
-    caller = required_caller()
-    page = _page()
     with conduit().database.read() as session:
-        return respond(articles.feed(session, page, caller.user_id))
+        caller = caller_id(session)
+        page = _page()
+        return respond(articles.feed(session, page, caller))
 
 
 @bp.post("/articles")
 def create_article() -> Response:
-    caller = required_caller()
-    new = validation.parse_new_article(json_payload())
-    with conduit().database.transaction() as session:
+    with writes() as (session, caller):
+        new = validation.parse_new_article(json_payload())
         return respond(articles.create_article(session, caller.user_id, new), 201)
 
 
 @bp.get("/articles/<slug>")
 def get_article(slug: str) -> Response:
-    viewer = viewer_id()
     with conduit().database.read() as session:
-        return respond(articles.get_article(session, slug, viewer))
+        return respond(articles.get_article(session, slug, viewer_id(session)))
 
 
 @bp.put("/articles/<slug>")
 def update_article(slug: str) -> Response:
-    caller = required_caller()
-    changes = validation.parse_article_update(json_payload())
-    with conduit().database.transaction() as session:
+    with writes() as (session, caller):
+        changes = validation.parse_article_update(json_payload())
         return respond(articles.update_article(session, slug, caller.user_id, changes))
 
 
 @bp.delete("/articles/<slug>")
 def delete_article(slug: str) -> Response:
-    caller = required_caller()
-    with conduit().database.transaction() as session:
+    with writes() as (session, caller):
         articles.delete_article(session, slug, caller.user_id)
     return no_content()
 
 
 @bp.post("/articles/<slug>/favorite")
 def favorite(slug: str) -> Response:
-    caller = required_caller()
-    with conduit().database.transaction() as session:
+    with writes() as (session, caller):
         return respond(articles.favorite(session, slug, caller.user_id))
 
 
 @bp.delete("/articles/<slug>/favorite")
 def unfavorite(slug: str) -> Response:
-    caller = required_caller()
-    with conduit().database.transaction() as session:
+    with writes() as (session, caller):
         return respond(articles.unfavorite(session, slug, caller.user_id))

@@ -8,24 +8,22 @@ from app.core import validation
 from app.core.services import comments
 from app.platform.http import path_integer
 
-from .context import conduit, json_payload, no_content, required_caller, respond, viewer_id
+from .context import conduit, json_payload, no_content, respond, viewer_id, writes
 
 bp = Blueprint("comments", __name__)
 
 
 @bp.get("/articles/<slug>/comments")
 def list_comments(slug: str) -> Response:
-    viewer = viewer_id()
     with conduit().database.read() as session:
-        return respond(comments.list_comments(session, slug, viewer))
+        return respond(comments.list_comments(session, slug, viewer_id(session)))
 
 
 # The spec answers 200 here (not 201): it is the one create that returns 200.
 @bp.post("/articles/<slug>/comments")
 def add_comment(slug: str) -> Response:
-    caller = required_caller()
-    body = validation.parse_new_comment(json_payload())
-    with conduit().database.transaction() as session:
+    with writes() as (session, caller):
+        body = validation.parse_new_comment(json_payload())
         return respond(comments.add_comment(session, slug, caller.user_id, body))
 
 
@@ -35,7 +33,6 @@ def add_comment(slug: str) -> Response:
 @bp.delete("/articles/<slug>/comments/<comment_id>")
 def delete_comment(slug: str, comment_id: str) -> Response:
     number = path_integer(comment_id)
-    caller = required_caller()
-    with conduit().database.transaction() as session:
+    with writes() as (session, caller):
         comments.delete_comment(session, slug, number, caller.user_id)
     return no_content()

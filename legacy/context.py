@@ -1,62 +1,50 @@
-"""What the views need from the app: the shared services and the caller's identity."""
+"""What the views need from the app: the runtime the functions share, the caller, JSON."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, current_app, request
 
-from app.core.errors import AuthenticationRequired
-from app.core.passwords import Passwords
-from app.core.services import users
-from app.core.tokens import TokenIssuer
-from app.platform.db import Database
-from app.platform.http import JSON_CONTENT_TYPE, bearer_token, dumps, parse_json_body
-from app.platform.settings import Settings
+from app.platform.http import JSON_CONTENT_TYPE, dumps, parse_json_body
+from app.platform.runtime import Caller, Runtime
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
-@dataclass(frozen=True)
-class Conduit:
-    settings: Settings
-    database: Database
-    tokens: TokenIssuer
-    passwords: Passwords
-
-
-def conduit() -> Conduit:
+def conduit() -> Runtime:
     return current_app.extensions["conduit"]  # type: ignore[no-any-return]
 
 
-@dataclass(frozen=True)
-class Caller:
-    user_id: int
-    token: str
+def authorization() -> str | None:
+    return request.headers.get("Authorization")
 
 
-def optional_caller() -> Caller | None:
-    """The authenticated caller, or None when no credentials were sent.
-    Credentials that were sent but are invalid are an error, not anonymity."""
-    token = bearer_token(request.headers.get("Authorization"))
-    if token is None:
-        return None
-    app = conduit()
-    user_id = app.tokens.verify(token)
-    with app.database.read() as session:
-        users.ensure_account(session, user_id)
-    return Caller(user_id=user_id, token=token)
+def viewer_id(session: Session) -> int | None:
+    """The caller's user id, or None when no credentials were sent; the account is looked
+    up in the request's own session. Credentials that were sent but are invalid are an
+    error, not anonymity."""
+    return conduit().viewer_id(authorization(), session)
+
+
+def caller_id(session: Session) -> int:
+    """The caller's user id, looked up in the request's own session; 401 without one."""
+    return conduit().caller_id(authorization(), session)
 
 
 def required_caller() -> Caller:
-    caller = optional_caller()
-    if caller is None:
-        raise AuthenticationRequired("authorization is required")
-    return caller
+    """The caller whose token verified (the database is not touched); 401 without one."""
+    return conduit().required(authorization())
 
 
-def viewer_id() -> int | None:
-    caller = optional_caller()
-    return None if caller is None else caller.user_id
+@contextmanager
+def writes() -> Iterator[tuple[Session, Caller]]:
+    """The request's one transaction, as the caller it names (Runtime.writes)."""
+    with conduit().writes(authorization()) as unit:
+        yield unit
 
 
 def json_payload() -> Any:

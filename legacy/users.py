@@ -7,7 +7,7 @@ from flask import Blueprint, Response
 from app.core import validation
 from app.core.services import users
 
-from .context import conduit, json_payload, required_caller, respond
+from .context import conduit, json_payload, required_caller, respond, writes
 
 bp = Blueprint("users", __name__)
 
@@ -37,10 +37,8 @@ def current_user() -> Response:
 
 @bp.put("/user")
 def update_user() -> Response:
-    caller = required_caller()
-    changes = validation.parse_user_update(json_payload())
-    app = conduit()
-    with app.database.transaction() as session:
+    with writes() as (session, caller):
+        changes = validation.parse_user_update(json_payload())
         return respond(
-            users.update_user(session, app.passwords, caller.user_id, caller.token, changes)
+            users.update_user(session, conduit().passwords, caller.user_id, caller.token, changes)
         )

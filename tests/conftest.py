@@ -7,7 +7,7 @@ database for the session; each test runs inside a transaction that is rolled bac
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import os
 import uuid
 from collections.abc import Iterator
@@ -108,7 +108,9 @@ def _monolith(engine: Engine) -> Flask:
 def app(_monolith: Flask, database: Database) -> Iterator[Flask]:
     """The monolith, serving this test's rolled-back database."""
     shared = _monolith.extensions["conduit"]
-    _monolith.extensions["conduit"] = dataclasses.replace(shared, database=database)
+    serving = copy.copy(shared)  # the same settings and token verifier, this database
+    serving.database = database
+    _monolith.extensions["conduit"] = serving
     # Derived from the database and cached on first use (legacy/exports.py): never carry
     # one over from another test's connection.
     _monolith.extensions.pop("conduit_exports", None)

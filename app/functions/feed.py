@@ -16,7 +16,7 @@ init_finished()
 
 def feed(request: Request) -> Answer:
     with runtime.reads() as connection:
-        caller = runtime.caller_id(request, connection)
+        caller = runtime.caller_id(request.authorization, connection)
         page = page_of(request.args, runtime.settings)
         return Answer(articles.feed(connection, page, caller))
 

@@ -16,7 +16,7 @@ init_finished()
 
 def get_article(request: Request) -> Answer:
     with runtime.reads() as connection:
-        viewer = runtime.viewer_id(request, connection)
+        viewer = runtime.viewer_id(request.authorization, connection)
         return Answer(articles.get_article(connection, request.path["slug"], viewer))
 
 

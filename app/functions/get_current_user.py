@@ -6,9 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from app import init_finished
-from app.core.errors import AuthenticationRequired
 from app.core.services import users
-from app.platform.http import bearer_token
 from app.platform.lambda_http import Answer, Request, Route, Runtime, serve
 
 ROUTE = Route("GET /api/user")
@@ -17,12 +15,9 @@ init_finished()
 
 
 def get_current_user(request: Request) -> Answer:
-    token = bearer_token(request.header("authorization"))
-    if token is None:
-        raise AuthenticationRequired("authorization is required")
-    user_id = runtime.tokens.verify(token)
+    caller = runtime.required(request.authorization)
     with runtime.reads() as connection:
-        return Answer(users.current_user(connection, user_id, token))
+        return Answer(users.current_user(connection, caller.user_id, caller.token))
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

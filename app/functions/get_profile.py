@@ -16,7 +16,7 @@ init_finished()
 
 def get_profile(request: Request) -> Answer:
     with runtime.reads() as connection:
-        viewer = runtime.viewer_id(request, connection)
+        viewer = runtime.viewer_id(request.authorization, connection)
         return Answer(profiles.get_profile(connection, request.path["username"], viewer))
 
 

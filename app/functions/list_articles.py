@@ -18,7 +18,7 @@ init_finished()
 def list_articles(request: Request) -> Answer:
     args = request.args
     with runtime.reads() as connection:
-        viewer = runtime.viewer_id(request, connection)
+        viewer = runtime.viewer_id(request.authorization, connection)
         page = page_of(args, runtime.settings)
         return Answer(
             articles.list_articles(

@@ -16,7 +16,7 @@ init_finished()
 
 def list_comments(request: Request) -> Answer:
     with runtime.reads() as connection:
-        viewer = runtime.viewer_id(request, connection)
+        viewer = runtime.viewer_id(request.authorization, connection)
         return Answer(comments.list_comments(connection, request.path["slug"], viewer))
 
 

@@ -16,9 +16,11 @@ init_finished()
 
 
 def update_article(request: Request) -> Answer:
-    with runtime.writes(request) as (session, caller):
+    with runtime.writes(request.authorization) as (session, caller):
         changes = validation.parse_article_update(json_body(request))
-        return Answer(articles.update_article(session, request.path["slug"], caller, changes))
+        return Answer(
+            articles.update_article(session, request.path["slug"], caller.user_id, changes)
+        )
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -6,10 +6,11 @@ function's own code and turns what comes back, or what it raises, into the respo
 
 A peeled route must answer exactly as the monolith did (legacy/context.py,
 legacy/errors.py, reached through serverless-wsgi), so everything here is built from the
-same definitions in app.platform.http: the caller from the Authorization header, Flask's
-reading of the query string and the path, the JSON response with CORS on every answer,
-and one mapping from exception to answer. Nothing here imports Flask, Werkzeug, the ORM
-or a Powertools event handler.
+same definitions in app.platform.http: Flask's reading of the query string and the path,
+the JSON response with CORS on every answer, and one mapping from exception to answer.
+The caller, the database and the settings come from the same `Runtime` the monolith
+uses (app/platform/runtime.py), which this module re-exports for the functions. Nothing
+here imports Flask, Werkzeug, the ORM or a Powertools event handler.
 
 Per invocation `serve()` also puts the Lambda and API Gateway request ids on every log
 line and writes the request's metrics (EMF). Tracing is Lambda's own (active tracing in
@@ -21,9 +22,6 @@ What they send pins no RDS Proxy connection (no SET, no user variables, no locks
 temporary tables, no server-side prepared statements); only the write receipt's check
 after a COMMIT lost its answer reads with a lock (app/platform/db.py). A request body is
 read by `json_body()`, with the monolith's rules and answers.
-
-Cold start: the JWT library is imported on the first request that presents a token; the
-ORM on the first write; the password hasher on the first request that needs it.
 """
 
 from __future__ import annotations
@@ -31,16 +29,13 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
-from app.core.errors import AuthenticationRequired
 from app.core.validation import Page, parse_page
-from app.platform.db import Database
 from app.platform.http import (
     CORS_HEADERS,
     JSON_CONTENT_TYPE,
@@ -48,7 +43,6 @@ from app.platform.http import (
     NO_CONTENT_HEADERS,
     NOT_FOUND_MESSAGE,
     RequestTooLarge,
-    bearer_token,
     dumps,
     error_answer,
     error_payload,
@@ -56,15 +50,21 @@ from app.platform.http import (
 )
 from app.platform.observability import bind_invocation, metrics
 from app.platform.read_retry import retry_read
+from app.platform.runtime import Runtime
 from app.platform.settings import Settings
 
-if TYPE_CHECKING:
-    from sqlalchemy import Connection, Executable, Result
-    from sqlalchemy.orm import Session
-
-    from app.core.passwords import Passwords
-    from app.core.services._common import Executor
-    from app.core.tokens import TokenIssuer
+__all__ = [
+    "NO_CONTENT",
+    "Answer",
+    "Request",
+    "Route",
+    "Runtime",
+    "json_body",
+    "json_response",
+    "page_of",
+    "query_args",
+    "serve",
+]
 
 # Werkzeug reads the query string with this error handler: bytes that are not UTF-8 stay
 # percent-encoded instead of becoming U+FFFD. The same rule under our own name.
@@ -77,120 +77,6 @@ def _requote(error: UnicodeError) -> tuple[str, int]:
 
 
 codecs.register_error(_REQUOTE_INVALID_UTF8, _requote)
-
-
-class LazyConnection:
-    """A Core connection that is checked out on the first statement, not before: a
-    request refused before it reads anything (no credentials where they are required, a
-    bad page) never touches the database, as in the monolith, whose sessions connect
-    on first use too."""
-
-    def __init__(self, database: Database) -> None:
-        self._database = database
-        self._connection: Connection | None = None
-        self._stack = ExitStack()
-
-    def execute(
-        self, statement: Executable, parameters: Mapping[str, Any] | None = None, /
-    ) -> Result[*tuple[Any, ...]]:
-        if self._connection is None:
-            self._connection = self._stack.enter_context(self._database.connect())
-        return self._connection.execute(statement, parameters)
-
-    def close(self) -> None:
-        self._stack.close()
-        self._connection = None
-
-
-class Runtime:
-    """What one execution environment holds for its life: settings and the database (one
-    pooled connection on Lambda). Built at module scope by each function; the token
-    verifier is made on first use, so anonymous requests never import the JWT library."""
-
-    def __init__(self, settings: Settings, database: Database) -> None:
-        self.settings = settings
-        self.database = database
-        self._tokens: TokenIssuer | None = None
-        self._passwords: Passwords | None = None
-
-    @classmethod
-    def from_env(cls) -> Runtime:
-        settings = Settings.from_env()
-        return cls(settings, Database.from_settings(settings))
-
-    @property
-    def tokens(self) -> TokenIssuer:
-        if self._tokens is None:
-            from app.core.tokens import TokenIssuer
-
-            self._tokens = TokenIssuer(self.settings.jwt_secret, self.settings.jwt_ttl_seconds)
-        return self._tokens
-
-    @property
-    def passwords(self) -> Passwords:
-        """The password hasher, with the monolith's cost parameters (made on first use)."""
-        if self._passwords is None:
-            from app.core.passwords import Passwords
-
-            hashing = self.settings.password_hashing
-            self._passwords = Passwords(
-                time_cost=hashing.time_cost,
-                memory_cost_kib=hashing.memory_cost_kib,
-                parallelism=hashing.parallelism,
-            )
-        return self._passwords
-
-    @contextmanager
-    def writes(self, request: Request) -> Iterator[tuple[Session, int]]:
-        """Where one request writes, as the caller it names: one transaction, committed
-        on return, rolled back on any exception; and the caller's user id.
-
-        Credentials come first, as in the monolith: none, or a token that does not verify,
-        is a 401 before the database is touched. The account is then looked up inside the
-        transaction, on its connection (one checkout per request)."""
-        token = self.caller_token(request)
-        user_id = self.tokens.verify(token)
-        with self.database.transaction() as session:
-            from app.core.services._common import ensure_account
-
-            ensure_account(session, user_id)
-            yield session, user_id
-
-    @contextmanager
-    def reads(self) -> Iterator[LazyConnection]:
-        """Where one request reads: a connection taken on first use, given back after."""
-        connection = LazyConnection(self.database)
-        try:
-            yield connection
-        finally:
-            connection.close()
-
-    def viewer_id(self, request: Request, connection: Executor) -> int | None:
-        """The caller's user id, or None when no credentials were sent. Credentials that
-        were sent but are invalid, or name an account that is gone, are an error."""
-        token = bearer_token(request.header("authorization"))
-        if token is None:
-            return None
-        user_id = self.tokens.verify(token)
-        from app.core.services._common import ensure_account
-
-        ensure_account(connection, user_id)
-        return user_id
-
-    def caller_id(self, request: Request, connection: Executor) -> int:
-        """The caller's user id; AuthenticationRequired when no credentials were sent."""
-        user_id = self.viewer_id(request, connection)
-        if user_id is None:
-            raise AuthenticationRequired("authorization is required")
-        return user_id
-
-    def caller_token(self, request: Request) -> str:
-        """The token the caller sent, not yet verified; AuthenticationRequired when none
-        was sent (what answers about the current user echo back)."""
-        token = bearer_token(request.header("authorization"))
-        if token is None:
-            raise AuthenticationRequired("authorization is required")
-        return token
 
 
 @dataclass(frozen=True)
@@ -235,6 +121,11 @@ class Request:
         """A header by its lower-case name (API Gateway lower-cases them)."""
         headers: Mapping[str, str] = self.event.get("headers") or {}
         return headers.get(name)
+
+    @property
+    def authorization(self) -> str | None:
+        """The Authorization header, for the runtime's caller lookup."""
+        return self.header("authorization")
 
     @cached_property
     def args(self) -> dict[str, str]:

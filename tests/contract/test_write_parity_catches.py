@@ -49,9 +49,9 @@ def test_an_extra_row_is_reported(
     module = functions["favorite_article"]
 
     def favorite_and_follow(request: Request) -> Answer:
-        with module.runtime.writes(request) as (session, caller):
-            answer = articles.favorite(session, request.path["slug"], caller)
-            profiles.follow(session, "alice", caller)  # the extra row
+        with module.runtime.writes(request.authorization) as (session, caller):
+            answer = articles.favorite(session, request.path["slug"], caller.user_id)
+            profiles.follow(session, "alice", caller.user_id)  # the extra row
             return Answer(answer)
 
     monkeypatch.setattr(module, "favorite_article", favorite_and_follow)
@@ -68,9 +68,9 @@ def test_a_missing_row_is_reported(
     module = functions["favorite_article"]
 
     def favorite_in_words_only(request: Request) -> Answer:
-        with module.runtime.writes(request) as (session, caller):
+        with module.runtime.writes(request.authorization) as (session, caller):
             nested = session.begin_nested()
-            answer = articles.favorite(session, request.path["slug"], caller)
+            answer = articles.favorite(session, request.path["slug"], caller.user_id)
             nested.rollback()  # the answer says favorited; the row is gone
             return Answer(answer)
 
@@ -89,12 +89,14 @@ def test_a_wrong_column_is_reported(
     module = functions["update_user"]
 
     def bio_also_into_image(request: Request) -> Answer:
-        with module.runtime.writes(request) as (session, caller):
+        with module.runtime.writes(request.authorization) as (session, caller):
             parsed = validation.parse_user_update(json_body(request))
-            token = module.runtime.caller_token(request)
-            answer = users.update_user(session, module.runtime.passwords, caller, token, parsed)
+            passwords = module.runtime.passwords
+            answer = users.update_user(session, passwords, caller.user_id, caller.token, parsed)
             session.execute(  # the wrong column, after the answer was made
-                update(users_table).where(users_table.c.id == caller).values(image=parsed["bio"])
+                update(users_table)
+                .where(users_table.c.id == caller.user_id)
+                .values(image=parsed["bio"])
             )
             return Answer(answer)
 
@@ -116,7 +118,7 @@ def test_a_wrong_row_is_reported(
     alice = user_id_of(world.accounts["alice"])
 
     def delete_the_other_comment(request: Request) -> Answer:
-        with module.runtime.writes(request) as (session, _caller):
+        with module.runtime.writes(request.authorization) as (session, _caller):
             other = comment_ids(world)["alice_comment"]
             comments.delete_comment(session, request.path["slug"], other, alice)
         return NO_CONTENT

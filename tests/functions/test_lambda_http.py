@@ -40,7 +40,6 @@ from app.platform.http import (
 )
 from app.platform.lambda_http import (
     Answer,
-    LazyConnection,
     Request,
     Route,
     Runtime,
@@ -50,6 +49,7 @@ from app.platform.lambda_http import (
     serve,
 )
 from app.platform.observability import logger, metrics
+from app.platform.runtime import LazyConnection
 from app.platform.settings import Settings
 from tests.conftest import TEST_CONFIG
 from tests.functions.support import runtime_on
@@ -155,7 +155,7 @@ def with_authorization(value: str | None, name: str = "Authorization") -> Reques
 
 def viewer(runtime: Runtime, request: Request) -> int | None:
     with runtime.reads() as connection:
-        return runtime.viewer_id(request, connection)
+        return runtime.viewer_id(request.authorization, connection)
 
 
 @pytest.mark.parametrize("header", [None, "", "   "])
@@ -163,7 +163,7 @@ def test_no_credentials_is_an_anonymous_viewer(runtime: Runtime, header: str | N
     event = with_authorization(header)
     assert viewer(runtime, event) is None
     with runtime.reads() as connection, pytest.raises(AuthenticationRequired) as raised:
-        runtime.caller_id(event, connection)
+        runtime.caller_id(event.authorization, connection)
     assert raised.value.messages == ["authorization is required"]
 
 
@@ -183,7 +183,7 @@ def test_valid_token_names_the_caller(
     event = with_authorization(template.format(token_for(user_id)), name)
     assert viewer(runtime, event) == user_id
     with runtime.reads() as connection:
-        assert runtime.caller_id(event, connection) == user_id
+        assert runtime.caller_id(event.authorization, connection) == user_id
 
 
 @pytest.mark.parametrize(
@@ -263,7 +263,7 @@ def test_an_anonymous_request_refused_before_reading_never_connects(
     counting = CountingDatabase(database)
     lazy = Runtime(runtime.settings, counting)
     with lazy.reads() as connection, pytest.raises(AuthenticationRequired):
-        lazy.caller_id(with_authorization(None), connection)
+        lazy.caller_id(with_authorization(None).authorization, connection)
     assert counting.connections == 0
 
 
