@@ -83,13 +83,12 @@ test: deps
 	$(BIN)/python -m scripts.migration_status
 	CONDUIT_TEST_DATABASES=sqlite,mysql $(BIN)/pytest
 
-## make test-fast: the edit loop: lint, types and the tests that need no server but SQLite
-## (no MariaDB, no packaging, no newman, no fuzzing). `make test` stays the full run.
+## make test-fast: the edit loop: lint, types, and the unit and functional tests on SQLite
+## (no MariaDB, no moto, no packaging, no servers). `make test` stays the full run.
 test-fast: $(STAMPS)/venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	CONDUIT_TEST_DATABASES=sqlite $(BIN)/pytest -m "not mysql and not e2e" \
-		tests/unit tests/services tests/api tests/functions tests/contract tests/hooks tests/shadow
+	CONDUIT_TEST_DATABASES=sqlite $(BIN)/pytest -m "not mysql" tests/unit tests/functional
 
 lint: $(STAMPS)/venv
 	$(BIN)/ruff check .

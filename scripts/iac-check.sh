@@ -2,7 +2,7 @@
 # Package every deployed stage offline and lint each CloudFormation template:
 # cfn-lint (with the cfn-lint-serverless rules) and checkov. Exits non-zero on any finding.
 # What the topology must be (routes, aliases, the proxy, roles, logs) is checked once, by
-# the tests on the packaged templates (tests/infra/test_templates.py and its neighbours).
+# the tests on the packaged templates (tests/integration/packaging/test_templates.py and its neighbours).
 #
 # Needs: node_modules (npm ci), .venv with requirements-dev.txt + cfn-lint, and checkov in
 # .venv-iac (its pins clash with ours). No AWS credentials and no network are used.

@@ -409,10 +409,10 @@ def forbidden_import(module: str, root: Path) -> str | None:
 
 
 def parity_covered(root: Path) -> set[str]:
-    """Handler modules that have parity cases in tests/contract/: the first argument of
+    """Handler modules that have parity cases in tests/functional/parity/: the first argument of
     every `Case("<module>", ...)` and the keys of HAPPY_PATHS."""
     covered: set[str] = set()
-    for path in sorted((root / "tests" / "contract").glob("*.py")):
+    for path in sorted((root / "tests" / "functional" / "parity").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Call)
@@ -507,10 +507,10 @@ def wiring_report(registry: Registry, root: Path = ROOT) -> Report:
                 registry.declared("retired")
             ):
                 report.errors.append(
-                    f"{name}: {step} but has no parity cases in tests/contract/ "
+                    f"{name}: {step} but has no parity cases in tests/functional/parity/ "
                     f"(Case({function.module_name!r}, ...))"
                 )
-            event = root / "tests" / "events" / f"{function.module_name}.json"
+            event = root / "tests" / "support" / "events" / f"{function.module_name}.json"
             if not event.is_file():
                 report.errors.append(
                     f"{name}: {step} but has no sample event {event.relative_to(root)}"

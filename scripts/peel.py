@@ -12,10 +12,11 @@
   sampled share of reads is compared with the new code's answers (app/deploy/shadow.py).
   Writes are never shadowed.
 - switch scaffolds the new handler module (app/functions/<name>.py), its sample event
-  (tests/events/<name>.json) and its parity cases (tests/contract/test_parity_<name>.py),
-  and points the entry at the new handler (its shadow's, when it has one, and the
-  `shadow:` line goes). The service call is written by hand: until it is,
-  `make migration-status` (and so `make test`) fails naming the function.
+  (tests/support/events/<name>.json) and its parity cases
+  (tests/functional/parity/test_parity_<name>.py), and points the entry at the new
+  handler (its shadow's, when it has one, and the `shadow:` line goes). The service call
+  is written by hand: until it is, `make migration-status` (and so `make test`) fails
+  naming the function.
 
 Edits serverless.yml as text, keeping its comments and layout. Running a step twice is
 safe: the second run finds it done and changes nothing. Exit status 0 on success or
@@ -183,10 +184,11 @@ def _pinned_function(text: str, route: Route, name: str) -> Function:
 
 def _scaffold(name: str, module: str, route: Route, root: Path) -> list[Path]:
     """The new handler module, its sample event and parity cases: each only if missing."""
+    tests = root / "tests"
     files = {
         root / "app" / "functions" / f"{module}.py": handler_module(name, route),
-        root / "tests" / "events" / f"{module}.json": sample_event(route),
-        root / "tests" / "contract" / f"test_parity_{module}.py": parity_cases(module, route),
+        tests / "support" / "events" / f"{module}.json": sample_event(route),
+        tests / "functional" / "parity" / f"test_parity_{module}.py": parity_cases(module, route),
     }
     written = []
     for path, content in files.items():
@@ -294,8 +296,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.contract.conftest import World
-from tests.contract.test_parity import Case, assert_case
+from tests.support.parity import Case, World, assert_case
 
 PATH = "{path}"
 CASES = [
@@ -313,7 +314,7 @@ def test_same_answer(
 
 
 def write_parity_cases(module: str, route: Route, path: str) -> str:
-    """A write's cases compare the database effect too (tests/contract/write_parity.py)."""
+    """A write's cases compare the database effect too (tests/support/write_parity.py)."""
     return f'''"""Write parity of `{module}` ({route}):
 from the same state, the same answer and the same rows written as the monolith."""
 
@@ -323,8 +324,8 @@ from types import ModuleType
 
 import pytest
 
-from tests.contract.conftest import World
-from tests.contract.write_parity import WriteCase, assert_write_case, refused_callers
+from tests.support.parity import World
+from tests.support.write_parity import WriteCase, assert_write_case, refused_callers
 
 PATH = "{path}"
 CASES = [

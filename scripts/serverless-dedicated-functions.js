@@ -326,6 +326,8 @@ class DedicatedFunctions {
       const fn = service.getFunction(name);
       const code = fn.shadow || fn.handler === WSGI_HANDLER ? 'monolith' : 'new';
       manifest[name] = { routes: routesOf(fn), smoke: fn.smoke || [], code };
+      // The features its smoke checks must exercise (app/deploy/smoke.py, FEATURE_CHECKS).
+      if (fn.uses && fn.uses.length) manifest[name].uses = clone(fn.uses);
       const { preTrafficHook, postTrafficHook } = fn.deploymentSettings;
       if (preTrafficHook && code === 'new' && isDedicated(fn)) {
         // At a switch the hook reads which code each version runs, and the shadow's record.

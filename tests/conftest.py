@@ -1,4 +1,9 @@
-"""Fixtures for the whole suite.
+"""Fixtures for the whole suite (helpers live in tests/support, fixtures here).
+
+Four kinds of test, one folder each: unit/ (no I/O at all), functional/ (the monolith and
+the functions' handlers, on SQLite or MariaDB), integration/ (MariaDB faults, moto, the
+packaged templates), e2e/ (servers, newman, the fuzz gate). `make test-fast` runs unit/
+and functional/ on SQLite; `make test` runs everything on both databases.
 
 The database-backed tests run once per backend named in CONDUIT_TEST_DATABASES
 (`sqlite`, `mysql`; `make test` runs both). Each backend gets a fresh, migrated
@@ -8,10 +13,8 @@ database for the session; each test runs inside a transaction that is rolled bac
 from __future__ import annotations
 
 import copy
-import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +26,10 @@ from sqlalchemy import Engine, create_engine, text
 from app.platform.db import Database, create_db_engine
 from app.platform.schema import upgrade
 from legacy import create_app
-from tests.routing import RoutedClient
+from tests.support.api import BACKENDS, MYSQL_SERVER_URL, TEST_CONFIG, Actions
+from tests.support.routing import RoutedClient
 
-BACKENDS = [
-    name.strip()
-    for name in os.environ.get("CONDUIT_TEST_DATABASES", "sqlite").split(",")
-    if name.strip()
-]
-MYSQL_SERVER_URL = os.environ.get("CONDUIT_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306")
-
-TEST_CONFIG = {"APP_ENV": "test", "JWT_SECRET": "test-secret-" + "x" * 32}
-
-
-def mysql_server_url() -> str:
-    return MYSQL_SERVER_URL
+pytest_plugins = ["tests.support.aws"]
 
 
 @pytest.fixture(scope="session")
@@ -124,7 +117,7 @@ def app(_monolith: Flask, database: Database) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask, database: Database) -> RoutedClient:
     """Each request goes to whoever owns its route in serverless.yml: a dedicated
-    function's handler, or the monolith (tests/routing.py)."""
+    function's handler, or the monolith (tests/support/routing.py)."""
     return RoutedClient(app.test_client(), database)
 
 
@@ -132,60 +125,6 @@ def client(app: Flask, database: Database) -> RoutedClient:
 def monolith_client(app: Flask) -> FlaskClient:
     """The monolith alone, whatever serverless.yml routes elsewhere."""
     return app.test_client()
-
-
-@dataclass
-class Account:
-    username: str
-    email: str
-    password: str
-    token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Token {self.token}"}
-
-
-class Actions:
-    """Builds the world through the public API, the way a client would."""
-
-    def __init__(self, client: FlaskClient | RoutedClient) -> None:
-        self.client = client
-
-    def register(self, username: str = "jake", password: str = "password123") -> Account:
-        email = f"{username}@example.com"
-        response = self.client.post(
-            "/api/users",
-            json={"user": {"username": username, "email": email, "password": password}},
-        )
-        assert response.status_code == 201, response.get_data(as_text=True)
-        return Account(username, email, password, response.json["user"]["token"])
-
-    def article(
-        self, author: Account, title: str = "How to train your dragon", **fields: Any
-    ) -> dict[str, Any]:
-        body = {"title": title, "description": "Ever wonder how?", "body": "It takes a Jacobian"}
-        body |= fields
-        response = self.client.post("/api/articles", json={"article": body}, headers=author.headers)
-        assert response.status_code == 201, response.get_data(as_text=True)
-        return response.json["article"]  # type: ignore[no-any-return]
-
-    def comment(self, author: Account, slug: str, body: str = "Nice!") -> dict[str, Any]:
-        response = self.client.post(
-            f"/api/articles/{slug}/comments",
-            json={"comment": {"body": body}},
-            headers=author.headers,
-        )
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return response.json["comment"]  # type: ignore[no-any-return]
-
-    def follow(self, follower: Account, username: str) -> None:
-        response = self.client.post(f"/api/profiles/{username}/follow", headers=follower.headers)
-        assert response.status_code == 200, response.get_data(as_text=True)
-
-    def favorite(self, user: Account, slug: str) -> None:
-        response = self.client.post(f"/api/articles/{slug}/favorite", headers=user.headers)
-        assert response.status_code == 200, response.get_data(as_text=True)
 
 
 @pytest.fixture

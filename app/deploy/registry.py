@@ -224,8 +224,8 @@ class Registry:
 
     def manifest(self) -> dict[str, dict[str, Any]]:
         """What the deployed CodeDeploy hooks need of each function they test: its routes,
-        extra smoke checks and which code it runs (the plugin puts the same in their
-        DEDICATED_FUNCTIONS)."""
+        extra smoke checks, which code it runs and the features it uses (the plugin puts
+        the same in their DEDICATED_FUNCTIONS)."""
         found: dict[str, dict[str, Any]] = {}
         for function in self.functions:
             tested = (function.entry.get("deploymentSettings") or {}).get("preTrafficHook")
@@ -236,6 +236,8 @@ class Registry:
                     # A switch is a deployment from monolith code to new code.
                     "code": "new" if function.module is not None else "monolith",
                 }
+                if function.uses:  # what its smoke checks must exercise
+                    found[function.name]["uses"] = list(function.uses)
         return found
 
 

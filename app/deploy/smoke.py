@@ -6,8 +6,10 @@ production's) and never write: a request that must answer 404 names a slug or a 
 the application can never create, and a write is sent without a token or a body (401,
 or 422 where no token is needed).
 
-Each function's checks are derived from its routes (`route_checks`); an entry in
-serverless.yml may add its own under `smoke:`. The deployed hooks learn each function's
+Each function's checks are derived from its routes (`route_checks`) and from the
+features it declares under `uses:` (`feature_checks`), so that a feature whose settings
+are wrong fails the deployment, not the first user who needs it; an entry in
+serverless.yml may add its own checks under `smoke:`. The deployed hooks learn each function's
 routes and extra checks from DEDICATED_FUNCTIONS, a JSON manifest the osls plugin
 scripts/serverless-dedicated-functions.js builds from serverless.yml (app.deploy.registry
 builds the same one for the tests). A function with no checks fails its deployment: none
@@ -16,12 +18,15 @@ is let through untested.
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
+import hmac
 import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,17 +72,33 @@ class SmokeCheck:
 
 
 def smoke_event(
-    method: str, path: str, *, query: str = "", route: str | None = None
+    method: str,
+    path: str,
+    *,
+    query: str = "",
+    route: str | None = None,
+    authorization: str | None = None,
 ) -> dict[str, Any]:
     """A smoke request: `route` is the route's path for a dedicated function, None for the
     monolith's catch-all."""
-    return http_event(
-        method,
-        path,
-        query=query,
-        route=route,
-        headers={"accept": "application/json", "user-agent": USER_AGENT},
-    )
+    headers = {"accept": "application/json", "user-agent": USER_AGENT}
+    if authorization is not None:
+        headers["authorization"] = authorization
+    return http_event(method, path, query=query, route=route, headers=headers)
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def forged_token() -> str:
+    """A well-formed HS256 token for user 1, unexpired, signed with a key that is not the
+    signing key: only a function that has read its signing key can tell, and refuse it."""
+    header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    claims = _b64url(json.dumps({"sub": "1", "exp": 4102444800}).encode())
+    key = b"conduit-smoke-check: not the signing key"
+    signature = hmac.new(key, f"{header}.{claims}".encode(), hashlib.sha256).digest()
+    return f"{header}.{claims}.{_b64url(signature)}"
 
 
 def stamped(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -173,7 +194,25 @@ MONOLITH_CHECKS = (
         error_shape,
     ),
     SmokeCheck("unknown route", smoke_event("GET", "/api/no-such-route"), 404, error_shape),
+    SmokeCheck(
+        "the signing key: a forged token is refused",
+        smoke_event("GET", "/api/user", authorization=f"Token {forged_token()}"),
+        401,
+        error_shape,
+    ),
 )
+
+
+def _never_existing(route: str) -> str | None:
+    """The route's path with each parameter set to a value that can never name anything;
+    None when a parameter has no such value."""
+    names = [seg.strip("{}+") for seg in route.strip("/").split("/") if seg.startswith("{")]
+    if any(name not in NEVER_EXISTS for name in names):
+        return None
+    path = route
+    for name in names:
+        path = path.replace("{" + name + "}", NEVER_EXISTS[name])
+    return path
 
 
 def route_checks(route_key: str) -> tuple[SmokeCheck, ...]:
@@ -182,12 +221,9 @@ def route_checks(route_key: str) -> tuple[SmokeCheck, ...]:
     if route_key.strip() in ("*", "$default"):
         return MONOLITH_CHECKS
     method, _, route = route_key.partition(" ")
-    names = [seg.strip("{}+") for seg in route.strip("/").split("/") if seg.startswith("{")]
-    if any(name not in NEVER_EXISTS for name in names):
+    path = _never_existing(route)
+    if path is None:
         return ()
-    path = route
-    for name in names:
-        path = path.replace("{" + name + "}", NEVER_EXISTS[name])
     if method not in ("GET", "HEAD"):
         # No token and no body: refused either way, never written. 401 where the route
         # needs a token; 422 (nothing to read) where it does not, as registration.
@@ -200,7 +236,7 @@ def route_checks(route_key: str) -> tuple[SmokeCheck, ...]:
                 also=(422,),
             ),
         )
-    if names:
+    if path != route:  # it has path parameters
         return (
             SmokeCheck(
                 f"{route_key}, nothing there",
@@ -220,6 +256,32 @@ def route_checks(route_key: str) -> tuple[SmokeCheck, ...]:
     )
 
 
+def _signing_key_check(route_key: str) -> SmokeCheck | None:
+    """signingKey: the route asked with a forged token must answer 401. Credentials are
+    checked before anything is read or written, so this holds on any route that reads
+    tokens; a function that cannot read its key answers 500 instead."""
+    method, _, route = route_key.partition(" ")
+    path = _never_existing(route)
+    if path is None:
+        return None
+    event = smoke_event(method, path, route=route, authorization=f"Token {forged_token()}")
+    name = f"{route_key}: the signing key refuses a forged token"
+    return SmokeCheck(name, event, 401, error_shape)
+
+
+# What exercises each feature an entry may declare under `uses:`, on one of its routes.
+FEATURE_CHECKS: Mapping[str, Callable[[str], SmokeCheck | None]] = {
+    "signingKey": _signing_key_check,
+}
+
+
+def feature_checks(route_key: str, uses: Iterable[str]) -> tuple[SmokeCheck, ...]:
+    """The checks that make a function use each declared feature (none for a feature that
+    needs no check of its own: its IAM statements are all it declares)."""
+    checks = (FEATURE_CHECKS[feature](route_key) for feature in uses if feature in FEATURE_CHECKS)
+    return tuple(check for check in checks if check is not None)
+
+
 def declared_check(route_key: str, spec: Mapping[str, Any]) -> SmokeCheck:
     """An entry's own check: {name, path, status, query?, method?, shape?} on its route."""
     method, _, route = route_key.partition(" ")
@@ -237,11 +299,13 @@ def declared_check(route_key: str, spec: Mapping[str, Any]) -> SmokeCheck:
 
 
 def function_checks(entry: Mapping[str, Any]) -> tuple[SmokeCheck, ...]:
-    """Every check of one manifest entry: {"routes": [...], "smoke": [...]}."""
+    """Every check of one manifest entry: {"routes": [...], "smoke": [...], "uses": [...]}."""
     routes = list(entry.get("routes") or [])
     checks: list[SmokeCheck] = []
     for route_key in routes:
         checks.extend(route_checks(route_key))
+    if routes and routes[0] not in ("*", "$default"):
+        checks.extend(feature_checks(routes[0], entry.get("uses") or ()))
     for spec in entry.get("smoke") or ():
         checks.append(declared_check(routes[0] if routes else "$default", spec))
     return tuple(checks)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app.deploy.registry import load_registry
-from tests.e2e.servers import (
+from tests.support.servers import (
     REPO,
     assert_conforms,
     realworld_requests_to,

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from app.deploy.registry import load_registry
-from tests.e2e.servers import REPO, assert_conforms, free_port, run_realworld_suite, serving
+from tests.support.servers import REPO, assert_conforms, free_port, run_realworld_suite, serving
 
 pytestmark = pytest.mark.e2e
 

@@ -25,8 +25,8 @@ from moto import mock_aws
 from app.deploy.gate import GateSettings, check_record, shadow_record
 from app.deploy.hooks import FAILED, Hook, run_hook
 from app.deploy.registry import Function, load_registry
-from tests.e2e.servers import REPO, free_port, serving
-from tests.hooks.doubles import REGION, LambdaDouble, MotoCodeDeploy, hook_event
+from tests.support.codedeploy import REGION, LambdaDouble, MotoCodeDeploy, hook_event
+from tests.support.servers import REPO, free_port, serving
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.servers import REPO, serving_make_run
+from tests.support.servers import REPO, serving_make_run
 
 pytestmark = pytest.mark.e2e
 

@@ -10,13 +10,13 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import NullPool
 
 from app.platform.schema import upgrade
-from tests.conftest import mysql_server_url
+from tests.support.api import MYSQL_SERVER_URL
 
 
 @pytest.fixture(scope="module")
 def admin() -> Iterator[Engine]:
     """Connections to the server with no default database: never counted as the app's."""
-    engine = create_engine(mysql_server_url(), poolclass=NullPool)
+    engine = create_engine(MYSQL_SERVER_URL, poolclass=NullPool)
     yield engine
     engine.dispose()
 

@@ -26,8 +26,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from legacy import create_app
-from tests.conftest import TEST_CONFIG
-from tests.lambda_support import LambdaContext, http_event, invoke, response_json
+from tests.support.api import TEST_CONFIG
+from tests.support.lambdas import LambdaContext, http_event, invoke, response_json
 
 pytestmark = pytest.mark.mysql
 

@@ -35,8 +35,8 @@ from app.platform.db import (
 from app.platform.rds_iam import TOKEN_LIFETIME_SECONDS, TOKEN_REUSE_SECONDS, IamAuthToken
 from app.platform.settings import Settings
 from legacy import create_app
-from tests.conftest import TEST_CONFIG
-from tests.lambda_support import (
+from tests.support.api import TEST_CONFIG
+from tests.support.lambdas import (
     ForwarderMode,
     LambdaContext,
     TcpForwarder,

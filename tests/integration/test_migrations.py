@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import create_engine, inspect
 
 from app.core.models import Base
-from tests.e2e.servers import REPO
+from tests.support.servers import REPO
 
 ALEMBIC = str(REPO / ".venv" / "bin" / "alembic")
 

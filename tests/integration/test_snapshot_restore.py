@@ -19,8 +19,8 @@ from app.platform.db import Database
 from app.platform.rds_iam import IamAuthToken
 from app.platform.schema import upgrade
 from app.platform.settings import Settings
-from tests.conftest import TEST_CONFIG
-from tests.functions.support import import_function, runtime_on
+from tests.support.api import TEST_CONFIG
+from tests.support.functions import import_function, runtime_on
 
 
 @pytest.fixture(autouse=True)

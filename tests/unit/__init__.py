@@ -1,0 +1,1 @@
+"""Unit tests: no I/O at all (no database, no sockets, no processes)."""

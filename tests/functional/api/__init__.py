@@ -1,0 +1,1 @@
+"""The API's behaviour, each request sent to whoever owns its route."""

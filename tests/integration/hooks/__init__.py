@@ -1,0 +1,1 @@
+"""The CodeDeploy hooks against moto and Lambda doubles."""
