@@ -409,10 +409,13 @@ def forbidden_import(module: str, root: Path) -> str | None:
 
 
 def parity_covered(root: Path) -> set[str]:
-    """Handler modules that have parity cases in tests/functional/parity/: the first argument of
-    every `Case("<module>", ...)` and the keys of HAPPY_PATHS."""
+    """Handler modules that have parity cases in tests/functional/parity/ (or the read
+    functions' happy paths in tests/support/parity.py): the first argument of every
+    `Case("<module>", ...)` and the keys of HAPPY_PATHS."""
     covered: set[str] = set()
-    for path in sorted((root / "tests" / "functional" / "parity").glob("*.py")):
+    paths = sorted((root / "tests" / "functional" / "parity").glob("*.py"))
+    shared = root / "tests" / "support" / "parity.py"
+    for path in [*paths, shared] if shared.is_file() else paths:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Call)

@@ -20,7 +20,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from app.deploy.gate import GateSettings, check_record, shadow_record
 from app.deploy.hooks import FAILED, Hook, run_hook
@@ -184,20 +183,15 @@ def gate_metrics(cloudwatch: Any, log: Path) -> None:
 
 
 @pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> Any:
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+def cloudwatch(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """moto's CloudWatch, and the hooks' manifest."""
     monkeypatch.setenv("DEDICATED_FUNCTIONS", json.dumps(load_registry().manifest()))
-    with mock_aws():
-        yield boto3.client("cloudwatch", region_name=REGION)
+    return boto3.client("cloudwatch", region_name=REGION)
 
 
 @pytest.mark.parametrize("shadowed", SHADOWED, ids=[f.name for f in SHADOWED])
 def test_the_shadow_compares_every_read_and_finds_no_mismatch(
-    shadowed: Function, backend: str, fresh_database_url: Any, tmp_path: Path, aws_env: Any
+    shadowed: Function, backend: str, fresh_database_url: Any, tmp_path: Path, cloudwatch: Any
 ) -> None:
     log = tmp_path / "offline.log"
     run = drive(REPO, fresh_database_url(backend), log, shadowed)
@@ -208,16 +202,16 @@ def test_the_shadow_compares_every_read_and_finds_no_mismatch(
     assert sum(m["ShadowMismatches"] for m in found) == 0
     assert lines(log, '"shadow mismatch"') == []
     print(f"offline shadow [{backend}]: {len(found)} comparisons, 0 mismatches")
-    gate_metrics(aws_env, log)
+    gate_metrics(cloudwatch, log)
     settings = GateSettings("Conduit", 60, min_comparisons=run["sent"], without_shadow=False)
-    record = shadow_record(aws_env, settings, shadowed.route.key)
+    record = shadow_record(cloudwatch, settings, shadowed.route.key)
     assert (record.compared, record.mismatched) == (run["sent"], 0)
     check_record(record, settings, shadowed.route.key)  # the gate lets it through
 
 
 @pytest.mark.parametrize("shadowed", SHADOWED, ids=[f.name for f in SHADOWED])
 def test_a_wrong_shadow_shows_as_mismatches_and_the_gate_refuses_the_switch(
-    shadowed: Function, backend: str, fresh_database_url: Any, tmp_path: Path, aws_env: Any,
+    shadowed: Function, backend: str, fresh_database_url: Any, tmp_path: Path, cloudwatch: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     root = copy_service(tmp_path / "service", shadowed)
@@ -241,7 +235,7 @@ def test_a_wrong_shadow_shows_as_mismatches_and_the_gate_refuses_the_switch(
         assert secret not in text
     print(f"offline wrong shadow [{backend}]: {len(mismatches)} mismatches, paths {sorted(paths)}")
 
-    gate_metrics(aws_env, log)
+    gate_metrics(cloudwatch, log)
     monkeypatch.setenv(
         "SHADOW_GATE",
         json.dumps(
@@ -265,7 +259,7 @@ def test_a_wrong_shadow_shows_as_mismatches_and_the_gate_refuses_the_switch(
         hook_event(codedeploy.deploy(f"conduit-prod-{shadowed.name}")),
         codedeploy=codedeploy.client,
         lambda_client=lambda_.client,
-        cloudwatch=aws_env,
+        cloudwatch=cloudwatch,
     )
     print(f"gate: {result.status}: {result.reason}")
     assert result.status == FAILED

@@ -78,7 +78,7 @@ def s3_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def s3(s3_endpoint: str, aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Any:
+def s3(s3_endpoint: str, aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name=REGION)
     existing = [bucket["Name"] for bucket in client.list_buckets().get("Buckets", [])]

@@ -161,8 +161,8 @@ def test_switch_scaffolds_the_handler_and_fails_migration_status_until_written(
     assert result.returncode == 0, result.stderr
     module = checkout / "app" / "functions" / f"{MODULE}.py"
     assert module.is_file()
-    assert (checkout / "tests" / "events" / f"{MODULE}.json").is_file()
-    cases = (checkout / "tests" / "contract" / f"test_parity_{MODULE}.py").read_text()
+    assert (checkout / "tests" / "support" / "events" / f"{MODULE}.json").is_file()
+    cases = (checkout / "tests" / "functional" / "parity" / f"test_parity_{MODULE}.py").read_text()
     # A write's parity cases compare what it writes, not only what it answers.
     assert "from tests.support.write_parity import" in cases
     assert f'WriteCase("{MODULE}", "anonymous", 401, PATH' in cases
@@ -308,9 +308,11 @@ def test_a_switched_function_without_parity_cases_or_sample_event_fails(tmp_path
     )
     assert any("has no sample event tests/support/events/tag_page.json" in e for e in errors)
 
-    (tmp_path / "tests" / "contract" / "test_x.py").write_text('CASES = [Case("tag_page", "a")]\n')
-    (tmp_path / "tests" / "events").mkdir()
-    (tmp_path / "tests" / "events" / "tag_page.json").write_text("{}")
+    (tmp_path / "tests" / "functional" / "parity" / "test_x.py").write_text(
+        'CASES = [Case("tag_page", "a")]\n'
+    )
+    (tmp_path / "tests" / "support" / "events").mkdir(parents=True)
+    (tmp_path / "tests" / "support" / "events" / "tag_page.json").write_text("{}")
     errors = _errors(_config(handler="app/functions/tag_page.handler"), tmp_path)
     assert not any("parity" in e or "sample event" in e for e in errors), errors
 
