@@ -11,9 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.core.models import Export
-from app.core.services import exports
+from app.exports import document, lifecycle
 from app.platform.db import Database
-from app.platform.exports import INLINE_FAILED_REASON
 from tests.api.helpers import assert_error, user_id_of
 from tests.conftest import Actions
 from tests.exports.helpers import assert_jakes_export, populate, without_generated_at
@@ -74,7 +73,7 @@ def test_download_of_an_unfinished_export_is_404(
 ) -> None:
     jake = inline_actions.register("jake")
     with database.transaction() as session:
-        pending = exports.request_export(session, user_id_of(jake))["export"]
+        pending = lifecycle.request_export(session, user_id_of(jake))["export"]
     assert_error(
         inline_client.get(f"/api/user/exports/{pending['id']}/download", headers=jake.headers),
         404,
@@ -92,10 +91,10 @@ def test_an_inline_failure_marks_the_export_failed(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(exports, "export_document", broken)
+    monkeypatch.setattr(document, "export_document", broken)
     created = request_export(inline_client, jake)
     export = show(inline_client, jake, created["id"])
     assert export["status"] == "failed"
-    assert export["reason"] == INLINE_FAILED_REASON
+    assert export["reason"] == lifecycle.INLINE_FAILED_REASON
     with database.read() as session:
         assert session.scalars(select(Export.status)).all() == ["failed"]
