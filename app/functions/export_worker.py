@@ -5,7 +5,7 @@ Each record is processed on its own (Powertools BatchProcessor): a record that f
 reported in `batchItemFailures` and comes back after the visibility timeout; the others
 are deleted. After `maxReceiveCount` receives SQS moves it to the dead-letter queue.
 
-Per record:
+Per record (the rules are the runner's: `ExportRunner.receive` in app/exports/runner.py):
 - a body that is not {"exportId": "<32 hex>"}, or an id with no export, is a poison
   message: reported as a failure, never retried into success, and it ends in the DLQ
   where a person sees it (the DLQ alarm), rather than being dropped silently;
@@ -34,14 +34,10 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from app import init_finished
+from app.exports.runner import ExportRunner
+from app.exports.settings import export_settings
+from app.platform.blobs import S3BlobStore
 from app.platform.db import Database
-from app.platform.exports import (
-    GAVE_UP_REASON,
-    ExportRunner,
-    PoisonMessage,
-    S3ExportStore,
-    decode_message,
-)
 from app.platform.observability import logger
 from app.platform.settings import ConfigError, Settings
 
@@ -65,39 +61,12 @@ class ExportWorker:
         )
 
     def process_record(self, record: SQSRecord) -> str:
-        try:
-            export_id = decode_message(record.body)
-        except PoisonMessage as error:
-            logger.error("poison message", message_id=record.message_id, problem=str(error))
-            raise
-        receives = int(record.attributes.approximate_receive_count or 1)
-        try:
-            outcome = self.runner.run(export_id)
-        except PoisonMessage as error:
-            logger.error("poison message", message_id=record.message_id, problem=str(error))
-            raise
-        except Exception:
-            last_attempt = receives >= self.max_receive_count
-            logger.exception(
-                "export attempt failed",
-                export_id=export_id,
-                receive_count=receives,
-                last_attempt=last_attempt,
-            )
-            if last_attempt:
-                self._give_up(export_id, receives)
-            raise
-        logger.info("export processed", export_id=export_id, outcome=outcome)
-        return outcome
-
-    def _give_up(self, export_id: str, receives: int) -> None:
-        try:
-            marked = self.runner.give_up(export_id, GAVE_UP_REASON.format(attempts=receives))
-        except Exception:
-            # The message still goes to the DLQ; the export stays pending until redriven.
-            logger.exception("could not mark the export failed", export_id=export_id)
-            return
-        logger.warning("export marked failed", export_id=export_id, marked=marked)
+        return self.runner.receive(
+            record.body,
+            receive_count=int(record.attributes.approximate_receive_count or 1),
+            max_receive_count=self.max_receive_count,
+            message_id=record.message_id,
+        )
 
 
 _worker: ExportWorker | None = None
@@ -109,12 +78,13 @@ def default_worker() -> ExportWorker:
     global _worker
     if _worker is None:
         settings = Settings.from_env()
-        if not settings.exports.bucket:
+        exports = export_settings(settings)
+        if not exports.bucket:
             raise ConfigError("EXPORTS_BUCKET is required by the export worker")
-        store = S3ExportStore(settings.exports.bucket, kms_key_id=settings.exports.kms_key_id)
+        store = S3BlobStore(exports.bucket, kms_key_id=exports.kms_key_id)
         _worker = ExportWorker(
             ExportRunner(Database.from_settings(settings), store),
-            max_receive_count=settings.exports.max_receive_count,
+            max_receive_count=exports.max_receive_count,
         )
     return _worker
 

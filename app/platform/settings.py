@@ -1,7 +1,9 @@
 """Settings read once from the environment.
 
 A required value has no default: a missing one fails at start with a message that
-names the variable, not at the first request that needs it.
+names the variable, not at the first request that needs it. An optional feature's
+variables (the export feature's EXPORTS_*) are set aside here and resolved, with the same
+kind of message, when the feature is first used (app/exports/settings.py).
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 # Stages where convenient defaults are allowed. Anything else is a deployed stage.
@@ -19,8 +20,6 @@ KNOWN_ENVS = DEVELOPMENT_ENVS | {"dev", "staging", "prod"}
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "conduit.db"
-# Inline exports (local/test) are written under <dir>/exports/<user id>/<export id>.json.
-DEFAULT_EXPORTS_DIR = PROJECT_ROOT / "instance"
 
 # Only ever used in local and test: a deployed stage must supply its own secret.
 _DEVELOPMENT_JWT_SECRET = "conduit-local-development-secret-do-not-deploy"  # noqa: S105
@@ -62,34 +61,6 @@ class DatabaseAccess:
     region: str = ""
 
 
-EXPORTS_MODES = ("sqs", "inline")
-# A presigned download link is a bearer credential: keep it short-lived.
-EXPORTS_URL_TTL_MAX_SECONDS = 3600
-
-
-@dataclass(frozen=True)
-class ExportSettings:
-    """Where data exports (POST /api/user/exports) are built and kept.
-
-    `sqs`: the monolith records the export, sends its id to EXPORTS_QUEUE_URL, and the
-    export worker writes the document to EXPORTS_BUCKET (SSE-KMS with EXPORTS_KMS_KEY_ID,
-    or SSE-S3 when no key is given, local only); downloads are presigned S3 GET URLs.
-    `inline` (local and test only, the default there when EXPORTS_QUEUE_URL is unset): the
-    monolith builds the export in-process right after the request commits, writes it under
-    `local_dir`, and serves it itself at /api/user/exports/<id>/download.
-    """
-
-    mode: str = "inline"
-    queue_url: str = ""
-    bucket: str = ""
-    kms_key_id: str = ""
-    url_ttl_seconds: int = 300
-    # Must equal maxReceiveCount of the queue's redrive policy: on that attempt the worker
-    # marks the export failed before the message goes to the dead-letter queue.
-    max_receive_count: int = 5
-    local_dir: Path = DEFAULT_EXPORTS_DIR
-
-
 class SigningKey:
     """The token signing key: given as is (JWT_SECRET), or by the name of a Secrets
     Manager secret (JWT_SECRET_ID) fetched on first use. Code that never signs or checks
@@ -127,15 +98,10 @@ class Settings:
     # Upper bound for ?limit= on article lists; larger values are clamped to it.
     max_page_size: int = 100
     database_access: DatabaseAccess = field(default_factory=DatabaseAccess)
-    # The variables of optional features (EXPORTS_*), read when the feature is first used:
-    # a function that never exports neither needs nor validates them.
+    # The variables of optional features (EXPORTS_*), resolved by the feature on its first
+    # use (app.exports.settings): a function that never exports neither needs nor
+    # validates them.
     feature_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
-
-    @cached_property
-    def exports(self) -> ExportSettings:
-        """The export feature's settings, resolved on first use; a missing or bad value
-        is a ConfigError naming the variable, then."""
-        return _exports(self.feature_env, self.is_development, self.app_env)
 
     @property
     def jwt_secret(self) -> str:
@@ -184,9 +150,9 @@ class Settings:
             app_env=app_env,
             database_url=database_url,
             signing_key=signing_key,
-            jwt_ttl_seconds=_positive_int(env, "JWT_TTL_SECONDS", 7 * 24 * 3600),
+            jwt_ttl_seconds=positive_int(env, "JWT_TTL_SECONDS", 7 * 24 * 3600),
             password_hashing=hashing,
-            max_page_size=_positive_int(env, "MAX_PAGE_SIZE", 100),
+            max_page_size=positive_int(env, "MAX_PAGE_SIZE", 100),
             database_access=access,
             feature_env={name: value for name, value in env.items() if name.startswith("EXPORTS_")},
         )
@@ -218,7 +184,7 @@ def _database(
             tls=_flag(env, "DB_TLS", default=True),
             single_connection=on_lambda,
             host=env["DB_HOST"],
-            port=_positive_int(env, "DB_PORT", 3306),
+            port=positive_int(env, "DB_PORT", 3306),
             user=env["DB_USER"],
             region=region,
         )
@@ -232,44 +198,6 @@ def _database(
     return f"sqlite:///{DEFAULT_SQLITE_PATH}", DatabaseAccess()
 
 
-def _exports(env: Mapping[str, str], development: bool, app_env: str) -> ExportSettings:
-    queue_url = env.get("EXPORTS_QUEUE_URL", "").strip()
-    bucket = env.get("EXPORTS_BUCKET", "").strip()
-    kms_key_id = env.get("EXPORTS_KMS_KEY_ID", "").strip()
-    mode = env.get("EXPORTS_MODE", "").strip().lower()
-    if not mode:
-        mode = "inline" if development and not queue_url else "sqs"
-    if mode not in EXPORTS_MODES:
-        raise ConfigError(f"EXPORTS_MODE must be one of {', '.join(EXPORTS_MODES)}; got {mode!r}")
-    if mode == "inline" and not development:
-        raise ConfigError(f"EXPORTS_MODE=inline is for local and test only, not APP_ENV={app_env}")
-    if mode == "sqs":
-        required = {"EXPORTS_QUEUE_URL": queue_url, "EXPORTS_BUCKET": bucket}
-        if not development:
-            # Deployed stages encrypt exports with the stack's key, never a silent fallback.
-            required["EXPORTS_KMS_KEY_ID"] = kms_key_id
-        missing = [name for name, value in required.items() if not value]
-        if missing:
-            raise ConfigError(
-                f"{' and '.join(missing)} required when EXPORTS_MODE=sqs (APP_ENV={app_env})"
-            )
-    url_ttl = _positive_int(env, "EXPORTS_URL_TTL_SECONDS", 300)
-    if url_ttl > EXPORTS_URL_TTL_MAX_SECONDS:
-        raise ConfigError(
-            f"EXPORTS_URL_TTL_SECONDS must be at most {EXPORTS_URL_TTL_MAX_SECONDS}; got {url_ttl}"
-        )
-    local_dir = env.get("EXPORTS_LOCAL_DIR", "").strip()
-    return ExportSettings(
-        mode=mode,
-        queue_url=queue_url,
-        bucket=bucket,
-        kms_key_id=kms_key_id,
-        url_ttl_seconds=url_ttl,
-        max_receive_count=_positive_int(env, "EXPORTS_MAX_RECEIVE_COUNT", 5),
-        local_dir=Path(local_dir) if local_dir else DEFAULT_EXPORTS_DIR,
-    )
-
-
 def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if raw == "":
@@ -281,7 +209,7 @@ def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false; got {env[name]!r}")
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default

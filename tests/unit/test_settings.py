@@ -16,7 +16,8 @@ SECRET = "a-deployed-secret-of-enough-length-0123456789"
 DEPLOYED = {
     "JWT_SECRET": SECRET,
     "DATABASE_URL": "mysql+pymysql://u@db/conduit",
-    # Deployed stages also need somewhere to send data exports.
+    # A deployed stage's export variables: set aside here, resolved by the export feature
+    # (app/exports/settings.py) on its first use.
     "EXPORTS_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/exports",
     "EXPORTS_BUCKET": "conduit-exports",
     "EXPORTS_KMS_KEY_ID": "alias/conduit-exports",

@@ -12,9 +12,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.exports.runner import ExportRunner
 from app.functions.export_worker import ExportWorker
+from app.platform.blobs import S3BlobStore
 from app.platform.db import Database
-from app.platform.exports import ExportRunner, S3ExportStore
 from legacy import create_app
 from tests.support.api import TEST_CONFIG, Actions
 from tests.support.aws import REGION
@@ -70,12 +71,12 @@ def sqs_actions(sqs_client: FlaskClient) -> Actions:
 
 
 @pytest.fixture
-def store(aws: Aws) -> S3ExportStore:
-    return S3ExportStore(aws.bucket, kms_key_id=aws.kms_key_arn)
+def store(aws: Aws) -> S3BlobStore:
+    return S3BlobStore(aws.bucket, kms_key_id=aws.kms_key_arn)
 
 
 @pytest.fixture
-def runner(database: Database, store: S3ExportStore) -> ExportRunner:
+def runner(database: Database, store: S3BlobStore) -> ExportRunner:
     return ExportRunner(database, store)
 
 

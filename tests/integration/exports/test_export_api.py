@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.core.models import Export
+from app.exports import lifecycle
 from app.functions.export_worker import ExportWorker
 from app.platform.db import Database
-from app.platform.exports import NOT_QUEUED_REASON
 from legacy import create_app
 from tests.support.api import JSON_CONTENT_TYPE, Actions, assert_error, user_id_of
 from tests.support.exports import (
@@ -164,7 +164,7 @@ def test_queue_unavailable_is_503_and_the_export_shows_failed(aws: Aws, database
     assert row.status == "failed"
     export = show(client, jake, row.id)
     assert export["status"] == "failed"
-    assert export["reason"] == NOT_QUEUED_REASON
+    assert export["reason"] == lifecycle.NOT_QUEUED_REASON
     assert "url" not in export
 
 
@@ -176,16 +176,14 @@ def test_a_request_that_rolls_back_never_enqueues(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The message is sent only after the commit: a failure before it sends nothing."""
-    from app.core.services import exports
-
     jake = sqs_actions.register("jake")
-    original = exports.request_export
+    original = lifecycle.request_export
 
     def fail_after_insert(session: Any, user_id: int) -> dict[str, Any]:
         original(session, user_id)
         raise RuntimeError("boom before commit")
 
-    monkeypatch.setattr(exports, "request_export", fail_after_insert)
+    monkeypatch.setattr(lifecycle, "request_export", fail_after_insert)
     response = sqs_client.post("/api/user/exports", headers=jake.headers)
     assert_error(response, 500)
     assert aws.receive() == []

@@ -11,10 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.core.models import Export
-from app.core.services import exports
+from app.exports import document, lifecycle
 from app.platform.db import Database
-from app.platform.exports import INLINE_FAILED_REASON
-from tests.support.api import Actions, assert_error, user_id_of
+from tests.support.api import Actions, assert_error, delete_user, user_id_of
 from tests.support.exports import (
     assert_jakes_export,
     populate,
@@ -78,7 +77,7 @@ def test_download_of_an_unfinished_export_is_404(
 ) -> None:
     jake = inline_actions.register("jake")
     with database.transaction() as session:
-        pending = exports.request_export(session, user_id_of(jake))["export"]
+        pending = lifecycle.request_export(session, user_id_of(jake))["export"]
     assert_error(
         inline_client.get(f"/api/user/exports/{pending['id']}/download", headers=jake.headers),
         404,
@@ -96,10 +95,30 @@ def test_an_inline_failure_marks_the_export_failed(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(exports, "export_document", broken)
+    monkeypatch.setattr(document, "export_document", broken)
     created = request_export(inline_client, jake)
     export = show(inline_client, jake, created["id"])
     assert export["status"] == "failed"
-    assert export["reason"] == INLINE_FAILED_REASON
+    assert export["reason"] == lifecycle.INLINE_FAILED_REASON
     with database.read() as session:
         assert session.scalars(select(Export.status)).all() == ["failed"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/user/export"),
+        ("POST", "/api/user/exports"),
+        ("GET", "/api/user/exports/{id}"),
+        ("GET", "/api/user/exports/{id}/download"),
+    ],
+)
+def test_a_token_of_an_account_gone_since_is_refused(
+    inline_client: FlaskClient, inline_actions: Actions, database: Database, method: str, path: str
+) -> None:
+    """The account is looked up in the request's own session, as on every other route."""
+    jake, _ = populate(inline_actions)
+    export_id = request_export(inline_client, jake)["id"]
+    delete_user(database, "jake")
+    response = inline_client.open(path.format(id=export_id), method=method, headers=jake.headers)
+    assert assert_error(response, 401) == ["token is invalid"]

@@ -25,9 +25,10 @@ import pytest
 from sqlalchemy import insert
 
 from app.core.models import Article, utcnow
-from app.core.services import exports
+from app.exports import lifecycle
+from app.exports.runner import BUILT, ExportRunner
+from app.platform.blobs import PART_SIZE, S3BlobStore
 from app.platform.db import Database
-from app.platform.exports import BUILT, PART_SIZE, ExportRunner, S3ExportStore
 from tests.support.api import Actions, user_id_of
 from tests.support.exports import REGION
 
@@ -115,9 +116,9 @@ def test_a_large_export_is_streamed_with_bounded_memory(
     jake = actions.register("jake")
     _bulk_articles(database, user_id_of(jake))
     with database.transaction() as session:
-        export_id = exports.request_export(session, user_id_of(jake))["export"]["id"]
+        export_id = lifecycle.request_export(session, user_id_of(jake))["export"]["id"]
 
-    store = S3ExportStore(BUCKET, client=s3)
+    store = S3BlobStore(BUCKET, client=s3)
     runner = ExportRunner(database, store)
     s3.head_bucket(Bucket=BUCKET)  # the client's endpoint and models are loaded already
     gc.collect()
@@ -129,7 +130,7 @@ def test_a_large_export_is_streamed_with_bounded_memory(
     finally:
         tracemalloc.stop()
 
-    key = exports.object_key(user_id_of(jake), export_id)
+    key = lifecycle.object_key(user_id_of(jake), export_id)
     size = int(s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"])
     print(
         f"\nexport of {ARTICLES} articles: document {size / 2**20:.1f} MiB, "

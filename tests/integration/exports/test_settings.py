@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.platform.settings import DEFAULT_EXPORTS_DIR, ConfigError, Settings
+from app.exports.settings import DEFAULT_EXPORTS_DIR, export_settings
+from app.platform.settings import ConfigError, Settings
 
 DEPLOYED = {
     "APP_ENV": "prod",
@@ -22,7 +23,7 @@ AWS_EXPORTS = {
 
 
 def test_local_defaults_to_inline_under_instance() -> None:
-    exports = Settings.from_env({"APP_ENV": "local"}).exports
+    exports = export_settings(Settings.from_env({"APP_ENV": "local"}))
     assert exports.mode == "inline"
     assert exports.local_dir == DEFAULT_EXPORTS_DIR
     assert exports.url_ttl_seconds == 300
@@ -30,9 +31,9 @@ def test_local_defaults_to_inline_under_instance() -> None:
 
 
 def test_a_queue_url_selects_sqs_mode() -> None:
-    exports = Settings.from_env(
-        {"APP_ENV": "local", "EXPORTS_QUEUE_URL": QUEUE, "EXPORTS_BUCKET": "b"}
-    ).exports
+    exports = export_settings(
+        Settings.from_env({"APP_ENV": "local", "EXPORTS_QUEUE_URL": QUEUE, "EXPORTS_BUCKET": "b"})
+    )
     assert (exports.mode, exports.queue_url, exports.bucket, exports.kms_key_id) == (
         "sqs",
         QUEUE,
@@ -42,14 +43,16 @@ def test_a_queue_url_selects_sqs_mode() -> None:
 
 
 def test_deployed_stage_reads_every_value() -> None:
-    exports = Settings.from_env(
-        {
-            **DEPLOYED,
-            **AWS_EXPORTS,
-            "EXPORTS_URL_TTL_SECONDS": "60",
-            "EXPORTS_MAX_RECEIVE_COUNT": "4",
-        }
-    ).exports
+    exports = export_settings(
+        Settings.from_env(
+            {
+                **DEPLOYED,
+                **AWS_EXPORTS,
+                "EXPORTS_URL_TTL_SECONDS": "60",
+                "EXPORTS_MAX_RECEIVE_COUNT": "4",
+            }
+        )
+    )
     assert exports.mode == "sqs"
     assert exports.kms_key_id == AWS_EXPORTS["EXPORTS_KMS_KEY_ID"]
     assert (exports.url_ttl_seconds, exports.max_receive_count) == (60, 4)
@@ -61,12 +64,12 @@ def test_deployed_stage_names_a_missing_variable(missing: str) -> None:
     del env[missing]
     settings = Settings.from_env(env)  # nothing of the feature is read before its first use
     with pytest.raises(ConfigError, match=missing):
-        settings.exports  # noqa: B018
+        export_settings(settings)
 
 
 def test_inline_mode_is_refused_in_deployed_stages() -> None:
     with pytest.raises(ConfigError, match="EXPORTS_MODE=inline"):
-        Settings.from_env({**DEPLOYED, **AWS_EXPORTS, "EXPORTS_MODE": "inline"}).exports  # noqa: B018
+        export_settings(Settings.from_env({**DEPLOYED, **AWS_EXPORTS, "EXPORTS_MODE": "inline"}))
 
 
 @pytest.mark.parametrize(
@@ -80,11 +83,13 @@ def test_inline_mode_is_refused_in_deployed_stages() -> None:
 )
 def test_bad_values_are_refused(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        Settings.from_env({"APP_ENV": "test", name: value}).exports  # noqa: B018
+        export_settings(Settings.from_env({"APP_ENV": "test", name: value}))
 
 
 def test_local_dir_is_configurable(tmp_path: Path) -> None:
-    exports = Settings.from_env({"APP_ENV": "test", "EXPORTS_LOCAL_DIR": str(tmp_path)}).exports
+    exports = export_settings(
+        Settings.from_env({"APP_ENV": "test", "EXPORTS_LOCAL_DIR": str(tmp_path)})
+    )
     assert exports.local_dir == tmp_path
 
 
@@ -95,8 +100,9 @@ def test_a_function_that_never_exports_starts_without_export_variables() -> None
 
     code = (
         "import app.functions.list_tags as f; "
+        "from app.exports.settings import export_settings; "
         "from app.platform.settings import ConfigError\n"
-        "try:\n    f.runtime.settings.exports\n"
+        "try:\n    export_settings(f.runtime.settings)\n"
         "except ConfigError as error:\n    print('first use:', error)"
     )
     environ = {"PATH": "/usr/bin:/bin", "PYTHONPATH": ".", **DEPLOYED}

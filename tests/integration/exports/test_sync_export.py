@@ -7,7 +7,7 @@ import json
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from app.core.services import exports
+from app.exports import document
 from tests.support.api import JSON_CONTENT_TYPE, Actions, assert_error, user_id_of
 from tests.support.exports import assert_jakes_export, populate, without_generated_at
 
@@ -43,8 +43,8 @@ def test_batches_join_into_valid_json(actions: Actions, session: Session) -> Non
     jake, _ = populate(actions)
     for _ in range(3):
         actions.article(jake, "More")
-    tiny = json.loads("".join(exports.export_document(session, user_id_of(jake), batch_size=1)))
-    usual = json.loads("".join(exports.export_document(session, user_id_of(jake))))
+    tiny = json.loads("".join(document.export_document(session, user_id_of(jake), batch_size=1)))
+    usual = json.loads("".join(document.export_document(session, user_id_of(jake))))
     assert without_generated_at(tiny) == without_generated_at(usual)
     assert [item["title"] for item in tiny["articles"]] == [
         "Dragons",

@@ -14,17 +14,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.core.models import Export
+from app.exports.lifecycle import GAVE_UP_REASON
+from app.exports.runner import BUILT, RACED, SKIPPED, ExportRunner
 from app.functions import export_worker
 from app.functions.export_worker import ExportWorker
+from app.platform.blobs import S3BlobStore
 from app.platform.db import Database
-from app.platform.exports import (
-    BUILT,
-    GAVE_UP_REASON,
-    RACED,
-    SKIPPED,
-    ExportRunner,
-    S3ExportStore,
-)
 from tests.support.api import TEST_CONFIG, Account, Actions, user_id_of
 from tests.support.exports import (
     MAX_RECEIVE_COUNT,
@@ -77,7 +72,7 @@ def test_a_batch_of_only_poison_is_reported_not_raised(aws: Aws, worker: ExportW
 
 def broken_worker(database: Database, aws: Aws) -> ExportWorker:
     """A worker whose every build fails: its bucket does not exist."""
-    store = S3ExportStore(aws.bucket + "-missing", kms_key_id=aws.kms_key_arn)
+    store = S3BlobStore(aws.bucket + "-missing", kms_key_id=aws.kms_key_arn)
     return ExportWorker(ExportRunner(database, store), max_receive_count=MAX_RECEIVE_COUNT)
 
 
@@ -200,14 +195,14 @@ def without_url(export: dict[str, Any]) -> dict[str, Any]:
 class LateStore:
     """A store whose existence check ran before the other worker's upload finished."""
 
-    inner: S3ExportStore
+    inner: S3BlobStore
     written: list[bool]
 
     def exists(self, key: str) -> bool:
         return False
 
-    def put_stream(self, key: str, chunks: Any) -> bool:
-        written = self.inner.put_stream(key, chunks)
+    def put_stream(self, key: str, chunks: Any, *download: Any) -> bool:
+        written = self.inner.put_stream(key, chunks, *download)
         self.written.append(written)
         return written
 
@@ -218,7 +213,7 @@ def test_racing_uploads_write_the_key_once(
     aws: Aws,
     database: Database,
     runner: ExportRunner,
-    store: S3ExportStore,
+    store: S3BlobStore,
 ) -> None:
     jake, _ = populate(sqs_actions)
     created = request_export(sqs_client, jake)
@@ -244,7 +239,7 @@ def test_a_large_multipart_document_is_stored_whole(
     """Parts are cut as the stream flows; a document over one part is completed once."""
     jake, _ = populate(sqs_actions)
     created = request_export(sqs_client, jake)
-    small_parts = S3ExportStore(aws.bucket, kms_key_id=aws.kms_key_arn, part_size=5 * 1024 * 1024)
+    small_parts = S3BlobStore(aws.bucket, kms_key_id=aws.kms_key_arn, part_size=5 * 1024 * 1024)
     chunks = [b"x" * (1024 * 1024)] * 11
     key = key_of(jake, created["id"])
     assert small_parts.put_stream(key, iter(chunks)) is True
@@ -290,6 +285,6 @@ def test_lambda_handler_reads_its_settings_and_reports_failures(
     assert result == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
     worker = export_worker._worker
     assert worker is not None and worker.max_receive_count == 5
-    assert isinstance(worker.runner.store, S3ExportStore)
+    assert isinstance(worker.runner.store, S3BlobStore)
     assert worker.runner.store.bucket == aws.bucket
     worker.runner.database.dispose()

@@ -1,34 +1,24 @@
-"""Data exports: a user's profile, articles, comments, favorites and follows as one JSON
-document, and the lifecycle of an export built off the request path.
+"""The export document: a user's profile, articles, comments, favorites and follows as
+one JSON object, produced as a stream of text chunks.
 
-The document is produced as a stream of text chunks: rows are read in keyset batches
-(`WHERE id > last ORDER BY id LIMIT n`, plain column rows, nothing kept in the session's
-identity map), so memory stays bounded by one batch whatever the user has written. The
-synchronous GET /api/user/export, the inline local mode and the SQS worker all use
-`export_document`; only where the chunks go differs.
-
-An export moves pending -> done or pending -> failed by conditional UPDATEs
-(`... WHERE status = 'pending'`), so racing workers or a duplicate delivery cannot flip
-a state twice; a failed export is reopened (failed -> pending) when its message is
-redriven from the dead-letter queue.
+Rows are read in keyset batches (`WHERE id > last ORDER BY id LIMIT n`, plain column
+rows, nothing kept in the session's identity map), so memory stays bounded by one batch
+whatever the user has written. The synchronous GET /api/user/export and the runner (SQS
+worker or inline) both use `export_document`; only where the chunks go differs.
 """
 
 from __future__ import annotations
 
-import re
-import uuid
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any, cast
+from collections.abc import Iterator, Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, Row, Select, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, func, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
-from app.core.errors import AuthenticationRequired, NotFound
+from app.core.errors import AuthenticationRequired
 from app.core.models import (
     Article,
     Comment,
-    Export,
     Tag,
     User,
     article_tags,
@@ -38,139 +28,17 @@ from app.core.models import (
 )
 from app.core.shapes import timestamp, to_json
 
-PENDING, DONE, FAILED = "pending", "done", "failed"
 # Version of the document's layout; bump when a field changes meaning or goes away.
 FORMAT_VERSION = 1
+# What a stored document is served as: JSON, downloaded as a file of this name.
+CONTENT_TYPE = "application/json; charset=utf-8"
+DOWNLOAD_NAME = "conduit-export.json"
 # Rows per keyset batch. An article body may be up to 100,000 characters, so one batch of
 # articles holds at most ~10 MB of text; comments and the rest are far smaller.
 DEFAULT_BATCH_SIZE = 100
 # Items are serialised one by one and handed on in chunks of about this many characters:
 # small enough to add little to the batch in memory, large enough to keep writes few.
 CHUNK_CHARS = 64 * 1024
-
-_EXPORT_ID = re.compile(r"^[0-9a-f]{32}$")
-
-# Given (export id, object key), the URL the owner downloads a finished export from.
-Linker = Callable[[str, str], str]
-
-
-def new_export_id() -> str:
-    return uuid.uuid4().hex
-
-
-def is_export_id(value: object) -> bool:
-    return isinstance(value, str) and _EXPORT_ID.match(value) is not None
-
-
-def object_key(user_id: int, export_id: str) -> str:
-    """Where an export's document is stored. Deterministic, so a second delivery of the
-    same message, or a second worker, can only ever address the same one object."""
-    return f"exports/{user_id}/{export_id}.json"
-
-
-# -- the export resource -----------------------------------------------------------------
-
-
-def _shape(item: Export, link: Linker | None) -> dict[str, Any]:
-    shape: dict[str, Any] = {
-        "id": item.id,
-        "status": item.status,
-        "createdAt": timestamp(item.created_at),
-        "updatedAt": timestamp(item.updated_at),
-    }
-    if item.status == DONE and item.object_key is not None and link is not None:
-        shape["url"] = link(item.id, item.object_key)
-    if item.status == FAILED:
-        shape["reason"] = item.failure_reason or "the export failed"
-    return shape
-
-
-def request_export(session: Session, user_id: int) -> dict[str, Any]:
-    """Record a pending export. The caller hands its id to the worker only after this
-    transaction has committed."""
-    if session.get(User, user_id) is None:
-        raise AuthenticationRequired("token is invalid")
-    item = Export(id=new_export_id(), user_id=user_id, status=PENDING)
-    session.add(item)
-    session.flush()
-    return {"export": _shape(item, None)}
-
-
-def _owned(session: Session, user_id: int, export_id: str) -> Export:
-    """The caller's own export; another user's, an unknown or a malformed id all look alike."""
-    item = None
-    if is_export_id(export_id):
-        item = session.scalar(
-            select(Export).where(Export.id == export_id, Export.user_id == user_id)
-        )
-    if item is None:
-        raise NotFound("export not found")
-    return item
-
-
-def get_export(session: Session, user_id: int, export_id: str, *, link: Linker) -> dict[str, Any]:
-    return {"export": _shape(_owned(session, user_id, export_id), link)}
-
-
-def finished_object_key(session: Session, user_id: int, export_id: str) -> str:
-    """The stored document of the caller's finished export (local downloads)."""
-    item = _owned(session, user_id, export_id)
-    if item.status != DONE or item.object_key is None:
-        raise NotFound("export is not ready")
-    return item.object_key
-
-
-# -- the worker's side -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ExportJob:
-    export_id: str
-    user_id: int
-    status: str
-
-    @property
-    def object_key(self) -> str:
-        return object_key(self.user_id, self.export_id)
-
-
-def load_job(session: Session, export_id: str) -> ExportJob | None:
-    row = session.execute(
-        select(Export.id, Export.user_id, Export.status).where(Export.id == export_id)
-    ).one_or_none()
-    if row is None:
-        return None
-    return ExportJob(export_id=row.id, user_id=row.user_id, status=row.status)
-
-
-def _transition(session: Session, export_id: str, source: str, **values: Any) -> bool:
-    """Move one export out of `source`; False when it was not (or no longer) in it."""
-    result = session.execute(
-        update(Export)
-        .where(Export.id == export_id, Export.status == source)
-        .values(updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
-    return cast(CursorResult[Any], result).rowcount == 1
-
-
-def mark_done(session: Session, export_id: str, key: str) -> bool:
-    return _transition(
-        session, export_id, PENDING, status=DONE, object_key=key, failure_reason=None
-    )
-
-
-def mark_failed(session: Session, export_id: str, reason: str) -> bool:
-    return _transition(session, export_id, PENDING, status=FAILED, failure_reason=reason[:1000])
-
-
-def reopen(session: Session, export_id: str) -> bool:
-    """A failed export whose message came back (a redrive from the dead-letter queue)
-    is pending again while it is retried."""
-    return _transition(session, export_id, FAILED, status=PENDING, failure_reason=None)
-
-
-# -- the document --------------------------------------------------------------------------
 
 
 def export_document(
