@@ -6,11 +6,13 @@ connection, the IAM auth token, the random stream."""
 from __future__ import annotations
 
 import random
+import ssl
 from collections.abc import Iterator
 from typing import Any
 
+import pymysql
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.pool import NullPool
 
 from app.deploy.events import LambdaContext, http_event
@@ -153,3 +155,43 @@ def test_priming_compiles_the_services_statements_without_a_connection() -> None
     import_function("get_article")
     compiled = snapshot.prime()
     assert compiled > 0
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_a_connection_without_tls_builds_no_tls_context(
+    tls: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DB_TLS=false means no TLS: PyMySQL, left to itself, would offer TLS and build a
+    context for it (the system trust store, read anew) for every connection it opens, the
+    reconnect after each restore among them. With TLS on, the context is made once, at
+    init."""
+    settings = Settings.from_env(
+        {
+            **TEST_CONFIG,
+            "DB_HOST": "127.0.0.1",
+            "DB_NAME": "conduit",
+            "DB_USER": "conduit_app",
+            "DB_IAM_AUTH": "false",
+            "DB_TLS": "true" if tls else "false",
+        }
+    )
+    database = Database.from_settings(settings)
+    engine = database.bind
+    assert isinstance(engine, Engine)
+    driver_arguments: dict[str, Any] = {}
+
+    class Captured(Exception):
+        pass
+
+    def capture(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        driver_arguments.update(cparams)
+        raise Captured
+
+    event.listen(engine, "do_connect", capture)
+    with pytest.raises(Captured):
+        engine.connect()
+    contexts: list[object] = []
+    monkeypatch.setattr(ssl, "create_default_context", lambda *a, **k: contexts.append(a))
+    connection = pymysql.connections.Connection(defer_connect=True, **driver_arguments)
+    assert connection.ssl is tls
+    assert contexts == []
