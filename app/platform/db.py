@@ -316,8 +316,10 @@ class Database:
 
     def reconnect(self) -> None:
         """Open the pooled connection now, after a SnapStart restore, so that the first
-        request does not wait for it. A database that does not answer is left for that
-        request to meet (and answer 503): the runtime gives the hooks 10 s in all."""
+        request does not wait for it; then, the dialect having met the server, compile the
+        primed statements into the engine's cache (snapshot.fill_statement_cache). A
+        database that does not answer is left for that request to meet (and answer 503):
+        the runtime gives the hooks 10 s in all."""
         if not isinstance(self.bind, Engine):
             return
         try:
@@ -325,3 +327,5 @@ class Database:
                 pass
         except DBAPIError as error:
             logger.warning("no database connection after the restore", error=str(error))
+            return
+        snapshot.fill_statement_cache(self.bind)
