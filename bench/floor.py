@@ -22,6 +22,8 @@ if os.environ.get("DB_HOST"):
         ),
         pool_size=1,
         max_overflow=0,
+        # As the app does with DB_TLS=false: no TLS, so no TLS context for each connection.
+        connect_args={"ssl_disabled": os.environ.get("DB_TLS") == "false"},
     )  # fmt: skip
     token = floor_rds_iam.IamAuthToken(
         host=os.environ["DB_HOST"],

@@ -18,8 +18,11 @@ Code that makes such a thing at init registers a hook here; `install()` hands th
 to the runtime's `snapshot_restore_py` (present in the managed python3.13 runtime) when it
 is there, and is a no-op elsewhere. `prime()` does, before the snapshot, what the first
 request would otherwise pay for: lazily imported modules, the ORM's mappers, the SQL of
-the services the function imported, compiled for MySQL. A fork stands in for a restore in
-`bench/restore.py` and the tests (tests/integration/test_snapshot_restore.py).
+the services the function imported, compiled for MySQL. The engine's own statement cache
+can only be filled after the restore, once its dialect has met the server:
+`fill_statement_cache()`, called by the reconnect hook (app.platform.db), compiles that
+SQL into it, so the first request compiles none of it. A fork stands in for a restore in
+`bench/runner.py` and the tests (tests/integration/test_snapshot_restore.py).
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ import os
 import random
 import sys
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine, Executable
 
 Hook = Callable[[], None]
 
@@ -88,10 +95,10 @@ def install() -> bool:
     return True
 
 
-def _statements(modules: Iterable[str]) -> list[object]:
+def _statements(modules: Iterable[str]) -> list[Executable]:
     from sqlalchemy.sql.base import Executable
 
-    found: list[object] = []
+    found: list[Executable] = []
     for name in modules:
         module = sys.modules.get(name)
         for value in vars(module).values() if module is not None else ():
@@ -100,11 +107,29 @@ def _statements(modules: Iterable[str]) -> list[object]:
     return found
 
 
+# What prime() found: each statement, with the names of the parameters it is executed
+# with (its bound parameters that have no value of their own).
+_primed: list[tuple[Executable, tuple[str, ...]]] = []
+
+
+def _parameter_names(statement: Executable) -> tuple[str, ...]:
+    cache_key = statement._generate_cache_key()  # type: ignore[attr-defined]
+    if cache_key is None:
+        return ()
+    return tuple(sorted({bind.key for bind in cache_key.bindparams if bind.required}))
+
+
 def prime() -> int:
     """Before the snapshot, warm what the first request would pay for, without touching the
     database. Returns how many statements were compiled."""
     for name in LAZY_IMPORTS:
         importlib.import_module(name)
+    # The first token a copy verifies would pay for PyJWT's first decode: a throwaway
+    # token, signed with a throwaway secret and then dropped, pays for it here.
+    from app.core.tokens import TokenIssuer
+
+    throwaway = TokenIssuer("snapshot-priming-" + "x" * 32, 60)
+    throwaway.verify(throwaway.issue(1))
     if "sqlalchemy.orm" in sys.modules:
         from sqlalchemy.orm import configure_mappers
 
@@ -116,7 +141,36 @@ def prime() -> int:
     statements = _statements(services)
     for statement in statements:
         statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+    # The cache keys are made once per statement and kept on it (no dialect involved).
+    _primed[:] = [(statement, _parameter_names(statement)) for statement in statements]
     return len(statements)
+
+
+def fill_statement_cache(engine: Engine) -> int:
+    """After a restore, once the engine's dialect has met the server (its first connection
+    ran the dialect's initialisation: server version, SQL mode, quoting): compile what
+    prime() found into the engine's statement cache, under the key its first execution
+    looks up, so that the first request finds it compiled. No database round trip.
+    Before the snapshot this could not be done: the dialect had not met the server, and
+    what it compiles depends on what it learns then. Returns how many were compiled."""
+    from sqlalchemy.sql import compiler
+
+    dialect = engine.dialect
+    cache = engine._compiled_cache
+    if cache is None or not dialect._supports_statement_cache:
+        return 0
+    for statement, names in _primed:
+        # As Connection._execute_clauseelement compiles a statement executed with one set
+        # of parameters named `names`, on a connection with no schema translation.
+        statement._compile_w_cache(
+            dialect,
+            compiled_cache=cache,
+            column_keys=list(names),
+            for_executemany=False,
+            schema_translate_map=None,
+            linting=dialect.compiler_linting | compiler.WARN_LINTING,
+        )
+    return len(_primed)
 
 
 def init_done() -> None:

@@ -6,11 +6,13 @@ connection, the IAM auth token, the random stream."""
 from __future__ import annotations
 
 import random
+import ssl
 from collections.abc import Iterator
 from typing import Any
 
+import pymysql
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.pool import NullPool
 
 from app.deploy.events import LambdaContext, http_event
@@ -28,11 +30,13 @@ def snapstart(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A SnapStart function (SNAPSTART set), with no hook but those its test registers."""
     monkeypatch.setenv("SNAPSTART", "PublishedVersions")
     before, after = list(snapshot._before_snapshot), list(snapshot._after_restore)
+    primed = list(snapshot._primed)
     snapshot._before_snapshot[:] = []
     snapshot._after_restore[:] = [snapshot.reseed_random]
     yield
     snapshot._before_snapshot[:] = before
     snapshot._after_restore[:] = after
+    snapshot._primed[:] = primed
 
 
 @pytest.fixture
@@ -153,3 +157,87 @@ def test_priming_compiles_the_services_statements_without_a_connection() -> None
     import_function("get_article")
     compiled = snapshot.prime()
     assert compiled > 0
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "route"),
+    [
+        ("list_articles", "/api/articles", "/api/articles"),
+        ("get_profile", "/api/profiles/nobody", "/api/profiles/{username}"),
+    ],
+)
+def test_a_restored_copy_finds_its_first_requests_statements_compiled(
+    backend: str,
+    deployed: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    path: str,
+    route: str,
+) -> None:
+    """The statements were found before the snapshot; the restored copy compiled them into
+    its engine's cache once its dialect had met the server (the reconnect hook), under the
+    keys the first request looks up: no statement of that request is compiled then."""
+    module = import_function(name)
+    monkeypatch.setattr(module, "runtime", runtime_on(deployed))
+    snapshot.prime()  # as init did (this process may have imported the module without it)
+    request = http_event("GET", path, route=route)
+    engine = deployed.bind
+    assert isinstance(engine, Engine)
+
+    def first_request() -> dict[str, Any]:
+        seen: list[str] = []
+
+        def record(*args: Any) -> None:
+            context = args[4]
+            if context.compiled is not None:  # not SQL sent as a string (SQLite's BEGIN)
+                seen.append(context.cache_hit.name)
+
+        event.listen(engine, "after_cursor_execute", record)
+        answer = module.handler(dict(request), LambdaContext(function_name="conduit-test"))
+        return {"status": answer["statusCode"], "statements": seen}
+
+    [copy] = snapshot.fork_restore(first_request)
+    value = copy["value"]
+    assert value["status"] in (200, 404)  # type: ignore[index]
+    assert value["statements"]  # type: ignore[index]
+    assert set(value["statements"]) == {"CACHE_HIT"}  # type: ignore[index]
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_a_connection_without_tls_builds_no_tls_context(
+    tls: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DB_TLS=false means no TLS: PyMySQL, left to itself, would offer TLS and build a
+    context for it (the system trust store, read anew) for every connection it opens, the
+    reconnect after each restore among them. With TLS on, the context is made once, at
+    init."""
+    settings = Settings.from_env(
+        {
+            **TEST_CONFIG,
+            "DB_HOST": "127.0.0.1",
+            "DB_NAME": "conduit",
+            "DB_USER": "conduit_app",
+            "DB_IAM_AUTH": "false",
+            "DB_TLS": "true" if tls else "false",
+        }
+    )
+    database = Database.from_settings(settings)
+    engine = database.bind
+    assert isinstance(engine, Engine)
+    driver_arguments: dict[str, Any] = {}
+
+    class Captured(Exception):
+        pass
+
+    def capture(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        driver_arguments.update(cparams)
+        raise Captured
+
+    event.listen(engine, "do_connect", capture)
+    with pytest.raises(Captured):
+        engine.connect()
+    contexts: list[object] = []
+    monkeypatch.setattr(ssl, "create_default_context", lambda *a, **k: contexts.append(a))
+    connection = pymysql.connections.Connection(defer_connect=True, **driver_arguments)
+    assert connection.ssl is tls
+    assert contexts == []

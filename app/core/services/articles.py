@@ -156,6 +156,11 @@ class _ListStatements:
 
 
 _list_statements = _ListStatements()
+# The unfiltered list and the feed, built at import: SnapStart priming compiles the
+# services' module-level statements (app.platform.snapshot), so a restored copy's first
+# list or feed finds them compiled.
+_LIST_COUNT, _LIST_PAGE = _list_statements(())
+_FEED_COUNT, _FEED_PAGE = _list_statements(("feed",))
 
 
 def _present(
