@@ -24,7 +24,9 @@ bp = Blueprint("exports", __name__)
 
 def _backend() -> ExportBackend:
     """Made on first use, once per app: the EXPORTS_* settings are resolved then, and
-    SQS/S3 clients are not created until needed."""
+    SQS/S3 clients are not created until needed. Each export route asks for it before it
+    reads credentials, so the monolith's smoke check (a request without a token) fails
+    the deployment when a setting is bad, where a user would otherwise meet it."""
     backend = current_app.extensions.get("conduit_exports")
     if backend is None:
         app = conduit()
@@ -55,8 +57,9 @@ def export_now() -> Response:
 
 @bp.post("/user/exports")
 def request_export() -> Response:
+    backend = _backend()  # the feature's settings first: a bad one is a 500, never a 401
     caller = required_caller()
-    created = _backend().request(caller.user_id)
+    created = backend.request(caller.user_id)
     response = respond(created, 202)
     response.headers["Location"] = f"/api/user/exports/{created['export']['id']}"
     return response
@@ -64,12 +67,13 @@ def request_export() -> Response:
 
 @bp.get("/user/exports/<export_id>")
 def show_export(export_id: str) -> Response:
+    backend = _backend()
     caller = required_caller()
 
     def download_url(item_id: str) -> str:
         return url_for("exports.download_export", export_id=item_id, _external=True)
 
-    response = respond(_backend().show(caller.user_id, export_id, download_url=download_url))
+    response = respond(backend.show(caller.user_id, export_id, download_url=download_url))
     # The URL is a bearer credential for the document: nobody should cache it.
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -77,9 +81,10 @@ def show_export(export_id: str) -> Response:
 
 @bp.get("/user/exports/<export_id>/download")
 def download_export(export_id: str) -> Response:
+    backend = _backend()
     caller = required_caller()
     return send_file(
-        _backend().local_file(caller.user_id, export_id),
+        backend.local_file(caller.user_id, export_id),
         mimetype=document.CONTENT_TYPE,
         as_attachment=True,
         download_name=document.DOWNLOAD_NAME,

@@ -200,6 +200,13 @@ MONOLITH_CHECKS = (
         401,
         error_shape,
     ),
+    # The export routes resolve the feature's settings (EXPORTS_*) before credentials.
+    SmokeCheck(
+        "exports: the settings resolve, then no token is refused",
+        smoke_event("POST", "/api/user/exports"),
+        401,
+        error_shape,
+    ),
 )
 
 

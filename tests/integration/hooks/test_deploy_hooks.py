@@ -134,7 +134,7 @@ def test_the_monolith_runs_all_its_checks(
     hook: Hook, codedeploy: MotoCodeDeploy, lambda_: LambdaDouble
 ) -> None:
     deployment = codedeploy.deploy(MONOLITH)
-    for answer in (UNPROCESSABLE, NOT_FOUND, UNAUTHORIZED):
+    for answer in (UNPROCESSABLE, NOT_FOUND, UNAUTHORIZED, UNAUTHORIZED):
         lambda_.answer(answer)
 
     result = run(hook, codedeploy, lambda_.client, deployment)
@@ -145,6 +145,7 @@ def test_the_monolith_runs_all_its_checks(
         ("/api/users/login", "POST"),
         ("/api/no-such-route", "GET"),
         ("/api/user", "GET"),
+        ("/api/user/exports", "POST"),
     ]
     assert {(c["FunctionName"], c["Qualifier"]) for c in lambda_.calls} == {
         (MONOLITH, qualifier_for(hook))

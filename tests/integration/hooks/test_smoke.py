@@ -40,7 +40,7 @@ from app.deploy.smoke import (
 from app.platform.db import Database
 from app.platform.runtime import Runtime
 from app.platform.settings import SigningKey
-from tests.support.api import Actions
+from tests.support.api import TEST_CONFIG, Actions
 from tests.support.functions import import_function, runtime_on
 
 REGISTRY = load_registry()
@@ -107,6 +107,7 @@ def test_the_monolith_checks_only_what_it_keeps() -> None:
         ("/api/users/login", 422),
         ("/api/no-such-route", 404),
         ("/api/user", 401),  # a forged token: the signing key is read and used
+        ("/api/user/exports", 401),  # the export settings resolve before the token is read
     ]
     assert {c.event["routeKey"] for c in MONOLITH_CHECKS} == {"$default"}
 
@@ -349,3 +350,23 @@ def test_a_signing_key_the_function_cannot_read_fails_its_deployment(
         if response_problem(json.dumps(answer).encode(), check) is not None:
             failed.append((check.name, answer["statusCode"]))
     assert failed == [(f"{function.route.key}: the signing key refuses a forged token", 500)]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("EXPORTS_MODE", "carrier-pigeon"), ("EXPORTS_URL_TTL_SECONDS", "-1")],
+)
+def test_a_bad_export_setting_fails_the_monoliths_deployment(
+    database: Database, variable: str, value: str
+) -> None:
+    """The monolith is the one HTTP function with the export feature: its checks make it
+    resolve the EXPORTS_* settings, so a bad one is a failed check, not a user's 500."""
+    from legacy import create_app
+
+    broken = create_app({**TEST_CONFIG, variable: value}, database=database)
+    failed = [
+        (check.name, json.loads(_answer_through_serverless_wsgi(broken, check))["statusCode"])
+        for check in MONOLITH_CHECKS
+        if response_problem(_answer_through_serverless_wsgi(broken, check), check) is not None
+    ]
+    assert failed == [("exports: the settings resolve, then no token is refused", 500)]
