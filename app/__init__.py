@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 
 # The monolith's init allocates ~130 000 objects the collector tracks; a function's fewer.
 _INIT_THRESHOLD = 2_000_000
@@ -30,7 +31,9 @@ def init_finished() -> None:
     if os.environ.get("SNAPSTART"):
         from app.platform import snapshot
 
-        snapshot.init_done()
+        # The module that called: a function's handler module primes what it can reach.
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        snapshot.init_done(caller if caller.startswith("app.functions.") else None)
     if gc.get_threshold()[0] == _INIT_THRESHOLD:
         gc.freeze()
         gc.set_threshold(*_thresholds)

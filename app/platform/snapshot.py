@@ -107,6 +107,74 @@ def _statements(modules: Iterable[str]) -> list[Executable]:
     return found
 
 
+def _ours(value: object) -> bool:
+    return str(getattr(value, "__module__", "") or getattr(value, "__name__", "")).startswith(
+        "app."
+    )
+
+
+def _held(value: object) -> list[Executable]:
+    """The statements an object keeps in its attributes, in containers one level down."""
+    from sqlalchemy.sql.base import Executable
+
+    held: list[Executable] = []
+    for attribute in getattr(value, "__dict__", {}).values():
+        items = attribute.values() if isinstance(attribute, dict) else [attribute]
+        for item in items:
+            for element in item if isinstance(item, tuple | list) else (item,):
+                if isinstance(element, Executable):
+                    held.append(element)
+    return held
+
+
+def reachable_statements(module_name: str) -> list[Executable]:
+    """The module-level statements a handler module can reach: its code and that of every
+    function of this project it names, followed by name through the modules, classes and
+    objects of this project they name, down to the statements they name or those objects
+    keep (a cache of statements built at import). A name is looked up wherever it could
+    resolve, so this may find a statement too many; one built per call is found by none,
+    and is compiled by its first use."""
+    import inspect
+    import types
+
+    from sqlalchemy.sql.base import Executable
+
+    spec = importlib.util.find_spec(module_name)
+    code = spec.loader.get_code(module_name) if spec and spec.loader else None  # type: ignore[attr-defined]
+    if code is None:
+        return []
+    scopes: list[object] = []  # where a name may resolve
+    found: dict[int, Executable] = {}
+    seen: set[types.CodeType] = set()
+    stack: list[tuple[types.CodeType, object]] = [(code, sys.modules[module_name])]
+    while stack:
+        current, home = stack.pop()  # a code object, and the module it belongs to
+        if current in seen:
+            continue
+        seen.add(current)
+        if home not in scopes:
+            scopes.append(home)
+        stack.extend((c, home) for c in current.co_consts if isinstance(c, types.CodeType))
+        for name in current.co_names:
+            imported = sys.modules.get(name)  # `import a.b` / `from a.b import c` in a body
+            if imported is not None and _ours(imported) and imported not in scopes:
+                scopes.append(imported)
+            for scope in list(scopes):
+                value = inspect.unwrap(getattr(scope, name, None))  # type: ignore[arg-type]
+                if isinstance(value, Executable):
+                    found[id(value)] = value
+                elif isinstance(value, types.FunctionType) and _ours(value):
+                    stack.append((value.__code__, sys.modules[value.__module__]))
+                elif isinstance(value, (types.ModuleType, type)) and _ours(value):
+                    if value not in scopes:
+                        scopes.append(value)
+                elif _ours(type(value)) and type(value) not in scopes:  # an object of ours
+                    scopes.append(type(value))
+                    for held in _held(value):  # statements it built and keeps (a cache)
+                        found[id(held)] = held
+    return list(found.values())
+
+
 # What prime() found: each statement, with the names of the parameters it is executed
 # with (its bound parameters that have no value of their own).
 _primed: list[tuple[Executable, tuple[str, ...]]] = []
@@ -119,9 +187,10 @@ def _parameter_names(statement: Executable) -> tuple[str, ...]:
     return tuple(sorted({bind.key for bind in cache_key.bindparams if bind.required}))
 
 
-def prime() -> int:
+def prime(entry: str | None = None) -> int:
     """Before the snapshot, warm what the first request would pay for, without touching the
-    database. Returns how many statements were compiled."""
+    database: for a function, the statements its handler module `entry` can reach; for the
+    monolith (no entry), every service's. Returns how many statements were compiled."""
     for name in LAZY_IMPORTS:
         importlib.import_module(name)
     # The first token a copy verifies would pay for PyJWT's first decode: a throwaway
@@ -137,8 +206,10 @@ def prime() -> int:
     from sqlalchemy.dialects import mysql
 
     dialect = mysql.pymysql.dialect()
-    services = [name for name in sys.modules if name.startswith("app.core.services.")]
-    statements = _statements(services)
+    if entry is None:
+        statements = _statements(n for n in sys.modules if n.startswith("app.core.services."))
+    else:
+        statements = reachable_statements(entry)
     for statement in statements:
         statement.compile(dialect=dialect)  # type: ignore[attr-defined]
     # The cache keys are made once per statement and kept on it (no dialect involved).
@@ -173,10 +244,11 @@ def fill_statement_cache(engine: Engine) -> int:
     return len(_primed)
 
 
-def init_done() -> None:
-    """End of a SnapStart function's init: prime, and register the hooks with the runtime."""
+def init_done(entry: str | None = None) -> None:
+    """End of a SnapStart function's init (`entry`: its handler module; None for the
+    monolith): prime, and register the hooks with the runtime."""
     if enabled():
-        prime()
+        prime(entry)
         install()
 
 

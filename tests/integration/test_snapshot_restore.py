@@ -12,16 +12,19 @@ from typing import Any
 
 import pymysql
 import pytest
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, insert, text
 from sqlalchemy.pool import NullPool
 
+from app.core.tables import users
 from app.deploy.events import LambdaContext, http_event
+from app.deploy.registry import load_registry
 from app.platform import snapshot
 from app.platform.db import Database
 from app.platform.rds_iam import IamAuthToken
 from app.platform.schema import upgrade
 from app.platform.settings import Settings
 from tests.support.api import TEST_CONFIG
+from tests.support.events import load_event
 from tests.support.functions import import_function, runtime_on
 
 
@@ -159,28 +162,43 @@ def test_priming_compiles_the_services_statements_without_a_connection() -> None
     assert compiled > 0
 
 
-@pytest.mark.parametrize(
-    ("name", "path", "route"),
-    [
-        ("list_articles", "/api/articles", "/api/articles"),
-        ("get_profile", "/api/profiles/nobody", "/api/profiles/{username}"),
-    ],
-)
+def test_a_function_primes_only_the_statements_its_handler_can_reach() -> None:
+    import_function("get_profile")
+    import_function("create_article")
+    reachable = snapshot.reachable_statements("app.functions.get_profile")
+    sql = [str(statement) for statement in reachable]
+    assert any("FROM users" in text and "username" in text for text in sql), sql
+    assert not any(text.startswith("INSERT") for text in sql), sql  # no write of another
+    assert len(reachable) < snapshot.prime()  # the monolith's priming takes every service
+
+
+READS = [f for f in load_registry().switched if f.route.is_read]
+
+
+@pytest.mark.parametrize("function", READS, ids=[f.name for f in READS])
 def test_a_restored_copy_finds_its_first_requests_statements_compiled(
     backend: str,
+    migrated: str,
     deployed: Database,
     monkeypatch: pytest.MonkeyPatch,
-    name: str,
-    path: str,
-    route: str,
+    function: Any,
 ) -> None:
-    """The statements were found before the snapshot; the restored copy compiled them into
-    its engine's cache once its dialect had met the server (the reconnect hook), under the
-    keys the first request looks up: no statement of that request is compiled then."""
-    module = import_function(name)
+    """Before the snapshot, priming found the statements the function's handler can reach;
+    the restored copy compiled them into its engine's cache once its dialect had met the
+    server (the reconnect hook), under the keys the first request looks up: no statement
+    of that request is compiled then. The request carries a token, so the account check
+    runs too."""
+    module = import_function(str(function.module_name))
     monkeypatch.setattr(module, "runtime", runtime_on(deployed))
-    snapshot.prime()  # as init did (this process may have imported the module without it)
-    request = http_event("GET", path, route=route)
+    # As init did (this process may have imported the module without it).
+    snapshot.prime(module.__name__)
+    seeding = create_engine(migrated, poolclass=NullPool)  # not the function's engine
+    with seeding.begin() as connection:
+        account = {"username": "jake", "email": "jake@example.com", "password_hash": "x"}
+        user_id = connection.execute(insert(users).values(account)).inserted_primary_key[0]
+    seeding.dispose()
+    token = module.runtime.tokens.issue(user_id)
+    request = load_event(str(function.module_name), headers={"authorization": f"Token {token}"})
     engine = deployed.bind
     assert isinstance(engine, Engine)
 
