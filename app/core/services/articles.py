@@ -1,9 +1,12 @@
 """Articles, the feed and favorites.
 
 Reads select columns and shape rows (no ORM objects); every statement they run is built
-once, here, with bound parameters. The writes load and change ORM objects, importing the
-ORM classes when they run, so a function that only reads never loads the ORM; what a
-write answers is read back through the same read path.
+once, here, with bound parameters. A read is one statement: each article row carries its
+author, tags, favorites count, and whether the viewer favorited it and follows its author;
+a list's rows carry the list's count too (a page past the end asks for it apart). The
+writes load and change ORM objects, importing the ORM classes when they run, so a
+function that only reads never loads the ORM; what a write answers is read back through
+the same read path.
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
     Integer,
+    Label,
     Select,
     bindparam,
     delete,
@@ -29,7 +32,12 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core import shapes
 from app.core.errors import NotFound, PermissionDenied
-from app.core.services._common import followed_among, insert_if_absent
+from app.core.services._common import (
+    insert_if_absent,
+    json_array_agg,
+    json_strings,
+    viewer_follows,
+)
 from app.core.tables import article_tags, articles, favorites, follows, tags, users, utcnow
 
 if TYPE_CHECKING:
@@ -83,18 +91,33 @@ _SUMMARY_COLUMNS = (
     _VIEWER_FAVORITED,
 )
 _AUTHOR_COLUMNS = (users.c.username, users.c.bio, users.c.image)
+
+
+def _tag_names(article_id: ColumnElement[int]) -> Label[str]:
+    """A column: the names of the tags of the article `article_id` names, as JSON."""
+    return (
+        select(json_array_agg(tags.c.name))
+        .select_from(article_tags.join(tags, tags.c.id == article_tags.c.tag_id))
+        .where(article_tags.c.article_id == article_id)
+        .correlate_except(article_tags, tags)
+        .scalar_subquery()
+        .label("tag_names")
+    )
+
+
+def _details(article_id: ColumnElement[int], author_id: ColumnElement[int]) -> tuple[Any, ...]:
+    """What an article row carries beyond the article's own columns: its author's, its
+    tags, and whether the viewer follows its author."""
+    return (*_AUTHOR_COLUMNS, _tag_names(article_id), viewer_follows(author_id))
+
+
 _WITH_AUTHOR = articles.join(users, users.c.id == articles.c.author_id)
-_ARTICLE_BY = select(*_SUMMARY_COLUMNS, articles.c.body, *_AUTHOR_COLUMNS).select_from(_WITH_AUTHOR)
+_ARTICLE_BY = select(
+    *_SUMMARY_COLUMNS, articles.c.body, *_details(articles.c.id, articles.c.author_id)
+).select_from(_WITH_AUTHOR)
 _ARTICLE_BY_SLUG = _ARTICLE_BY.where(articles.c.slug == bindparam("slug"))
 _ARTICLE_BY_ID = _ARTICLE_BY.where(articles.c.id == bindparam("article_id"))
 _ARTICLE_ID_BY_SLUG = select(articles.c.id).where(articles.c.slug == bindparam("slug"))
-
-_IDS: BindParameter[int] = bindparam("ids", expanding=True)
-_TAGS_OF = (
-    select(article_tags.c.article_id, tags.c.name)
-    .join(tags, tags.c.id == article_tags.c.tag_id)
-    .where(article_tags.c.article_id.in_(_IDS))
-)
 
 # The filters of a list, each with one bound parameter of its own name. Subqueries name
 # users through aliases of their own: the list joins `users` for the author, and a
@@ -125,7 +148,8 @@ _FILTERS: dict[str, ColumnElement[bool]] = {
 
 class _ListStatements:
     """The count and the page of a list with a given set of filters, built on first use
-    (there are few such sets) and then reused."""
+    (there are few such sets) and then reused. Each row of the page carries the count as
+    `total`: the database runs that subquery once, in the same round trip."""
 
     def __init__(self) -> None:
         self._built: dict[tuple[str, ...], tuple[Select[int], Select[*tuple[Any, ...]]]] = {}
@@ -146,8 +170,10 @@ class _ListStatements:
                 .offset(bindparam("offset", type_=Integer))
                 .subquery("page")
             )
+            # The tags and the follows are looked up for the page's rows alone.
+            total = count.correlate(None).scalar_subquery().label("total")
             page = (
-                select(*cut.c, *_AUTHOR_COLUMNS)
+                select(*cut.c, *_details(cut.c.id, cut.c.author_id), total)
                 .join_from(cut, users, users.c.id == cut.c.author_id)
                 .order_by(cut.c.created_at.desc(), cut.c.id.desc())
             )
@@ -158,34 +184,21 @@ class _ListStatements:
 _list_statements = _ListStatements()
 
 
-def _present(
-    executor: Executor, rows: Sequence[AnyRow], viewer_id: int | None, *, with_body: bool
-) -> list[dict[str, Any]]:
-    """Shape article rows (read with `viewer_id` bound, their authors' columns joined),
-    fetching the tags and whether the viewer follows each author in bulk."""
-    if not rows:
-        return []
-    ids = {"ids": [row.id for row in rows]}
-    tag_names: dict[int, list[str]] = {}
-    for article_id, name in executor.execute(_TAGS_OF, ids):
-        tag_names.setdefault(article_id, []).append(name)
-    following = followed_among(executor, viewer_id, {row.author_id for row in rows})
-    return [
-        shapes.article(
-            row,
-            author=row,
-            tags=tag_names.get(row.id, ()),
-            favorited=bool(row.viewer_favorited),
-            favorites_count=row.favorites_count,
-            following_author=row.author_id in following,
-            with_body=with_body,
-        )
-        for row in rows
-    ]
+def _shape(row: AnyRow, *, with_body: bool) -> dict[str, Any]:
+    """An article row (read with `viewer_id` bound) as the API shows it."""
+    return shapes.article(
+        row,
+        author=row,
+        tags=json_strings(row.tag_names),
+        favorited=bool(row.viewer_favorited),
+        favorites_count=row.favorites_count,
+        following_author=bool(row.following_author),
+        with_body=with_body,
+    )
 
 
-def _single(executor: Executor, row: AnyRow, viewer_id: int | None) -> dict[str, Any]:
-    return {"article": _present(executor, [row], viewer_id, with_body=True)[0]}
+def _single(row: AnyRow) -> dict[str, Any]:
+    return {"article": _shape(row, with_body=True)}
 
 
 def _page(
@@ -195,11 +208,16 @@ def _page(
     viewer_id: int | None,
 ) -> dict[str, Any]:
     count, listing = _list_statements(tuple(filters))
-    total = executor.execute(count, filters).scalar() or 0
     window = {"limit": page.limit, "offset": page.offset, "viewer_id": viewer_id}
     rows = executor.execute(listing, filters | window).all()
+    if rows:
+        total = rows[0].total
+    elif page.offset == 0:
+        total = 0  # nothing on the first page: nothing at all
+    else:
+        total = executor.execute(count, filters).scalar() or 0
     return {
-        "articles": _present(executor, rows, viewer_id, with_body=False),
+        "articles": [_shape(row, with_body=False) for row in rows],
         "articlesCount": total,
     }
 
@@ -233,14 +251,14 @@ def _row_by_slug(executor: Executor, slug: str, viewer_id: int | None) -> AnyRow
 
 
 def get_article(executor: Executor, slug: str, viewer_id: int | None) -> dict[str, Any]:
-    return _single(executor, _row_by_slug(executor, slug, viewer_id), viewer_id)
+    return _single(_row_by_slug(executor, slug, viewer_id))
 
 
 def _answer_for(session: Session, article_id: int, viewer_id: int) -> dict[str, Any]:
     """What a write answers: the article as it now is, read as the reads read it."""
     session.flush()
     row = session.execute(_ARTICLE_BY_ID, {"article_id": article_id, "viewer_id": viewer_id}).one()
-    return _single(session, row, viewer_id)
+    return _single(row)
 
 
 # --- writes -----------------------------------------------------------------------------
