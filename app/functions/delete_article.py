@@ -15,8 +15,8 @@ init_finished()
 
 
 def delete_article(request: Request) -> Answer:
-    with runtime.writes(request) as (session, caller):
-        articles.delete_article(session, request.path["slug"], caller)
+    with runtime.writes(request) as (connection, caller):
+        articles.delete_article(connection, request.path["slug"], caller)
     return NO_CONTENT
 
 

@@ -15,8 +15,8 @@ init_finished()
 
 
 def favorite_article(request: Request) -> Answer:
-    with runtime.writes(request) as (session, caller):
-        return Answer(articles.favorite(session, request.path["slug"], caller))
+    with runtime.writes(request) as (connection, caller):
+        return Answer(articles.favorite(connection, request.path["slug"], caller))
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -15,8 +15,8 @@ init_finished()
 
 
 def follow_user(request: Request) -> Answer:
-    with runtime.writes(request) as (session, caller):
-        return Answer(profiles.follow(session, request.path["username"], caller))
+    with runtime.writes(request) as (connection, caller):
+        return Answer(profiles.follow(connection, request.path["username"], caller))
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -15,8 +15,8 @@ init_finished()
 
 
 def unfollow_user(request: Request) -> Answer:
-    with runtime.writes(request) as (session, caller):
-        return Answer(profiles.unfollow(session, request.path["username"], caller))
+    with runtime.writes(request) as (connection, caller):
+        return Answer(profiles.unfollow(connection, request.path["username"], caller))
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

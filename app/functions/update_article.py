@@ -16,9 +16,9 @@ init_finished()
 
 
 def update_article(request: Request) -> Answer:
-    with runtime.writes(request) as (session, caller):
+    with runtime.writes(request) as (connection, caller):
         changes = validation.parse_article_update(json_body(request))
-        return Answer(articles.update_article(session, request.path["slug"], caller, changes))
+        return Answer(articles.update_article(connection, request.path["slug"], caller, changes))
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -16,10 +16,10 @@ init_finished()
 
 
 def update_user(request: Request) -> Answer:
-    with runtime.writes(request) as (session, caller):
+    with runtime.writes(request) as (connection, caller):
         changes = validation.parse_user_update(json_body(request))
         token = runtime.caller_token(request)
-        return Answer(users.update_user(session, runtime.passwords, caller, token, changes))
+        return Answer(users.update_user(connection, runtime.passwords, caller, token, changes))
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

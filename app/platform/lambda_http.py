@@ -15,15 +15,16 @@ Per invocation `serve()` also puts the Lambda and API Gateway request ids on eve
 line and writes the request's metrics (EMF). Tracing is Lambda's own (active tracing in
 serverless.yml): it records each invocation without an SDK in the process.
 
-Writes (`Runtime.writes()`) run in one ORM transaction per request on the environment's
-one pooled connection: committed when the function returns, rolled back when it raises.
+Writes (`Runtime.writes()`) run in one transaction per request, in Core statements, on the
+environment's one pooled connection: committed when the function returns, rolled back
+when it raises.
 What they send pins no RDS Proxy connection (no SET, no user variables, no locks, no
 temporary tables, no server-side prepared statements); only the write receipt's check
 after a COMMIT lost its answer reads with a lock (app/platform/db.py). A request body is
 read by `json_body()`, with the monolith's rules and answers.
 
 Cold start: the JWT library is imported on the first request that presents a token; the
-ORM on the first write; the password hasher on the first request that needs it.
+password hasher on the first request that needs it. No function imports the ORM.
 """
 
 from __future__ import annotations
@@ -60,7 +61,6 @@ from app.platform.settings import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Executable, Result
-    from sqlalchemy.orm import Session
 
     from app.core.passwords import Passwords
     from app.core.services._common import Executor
@@ -141,7 +141,7 @@ class Runtime:
         return self._passwords
 
     @contextmanager
-    def writes(self, request: Request) -> Iterator[tuple[Session, int]]:
+    def writes(self, request: Request) -> Iterator[tuple[Connection, int]]:
         """Where one request writes, as the caller it names: one transaction, committed
         on return, rolled back on any exception; and the caller's user id.
 
@@ -150,11 +150,11 @@ class Runtime:
         transaction, on its connection (one checkout per request)."""
         token = self.caller_token(request)
         user_id = self.tokens.verify(token)
-        with self.database.transaction() as session:
+        with self.database.core_transaction() as connection:
             from app.core.services._common import ensure_account
 
-            ensure_account(session, user_id)
-            yield session, user_id
+            ensure_account(connection, user_id)
+            yield connection, user_id
 
     @contextmanager
     def reads(self) -> Iterator[LazyConnection]:

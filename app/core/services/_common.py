@@ -5,15 +5,17 @@ A read answers in one statement where it can (a round trip to the database is mo
 warm read's time): what the viewer follows and which tags an article carries are columns
 of the rows read, computed by the database for those rows alone.
 
-`Executor` is what the read services run statements on: a Core `Connection` (the
-dedicated functions) or an ORM `Session` (the monolith, and the writes that answer with
-what they wrote); both execute the same statements."""
+`Executor` is what the read services run statements on, and `Writer` what the write
+services run theirs in (one transaction, with savepoints): a Core `Connection` (the
+dedicated functions, which never import the ORM) or an ORM `Session` (the monolith); both
+execute the same statements."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -36,8 +38,7 @@ from app.core.errors import AuthenticationRequired, NotFound
 from app.core.tables import follows, users
 
 if TYPE_CHECKING:
-    from sqlalchemy import Row
-    from sqlalchemy.orm import Session
+    from sqlalchemy import CursorResult, Row
 
     # A result row of any columns, read by attribute name.
     type AnyRow = Row[*tuple[Any, ...]]
@@ -49,6 +50,25 @@ class Executor(Protocol):
     def execute(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None, /
     ) -> Result[*tuple[Any, ...]]: ...
+
+
+class Writer(Executor, Protocol):
+    """Where a write service writes: a connection or session in a transaction."""
+
+    def execute(
+        self,
+        statement: Executable,
+        parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+        /,
+    ) -> Result[*tuple[Any, ...]]: ...
+
+    def scalar(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None, /
+    ) -> Any: ...
+
+    def begin_nested(self) -> AbstractContextManager[object]:
+        """A savepoint: rolled back to (and the error raised on) when its block raises."""
+        ...
 
 
 _PROFILE_BY_USERNAME = select(users.c.id, users.c.username, users.c.bio, users.c.image).where(
@@ -109,7 +129,14 @@ def ensure_account(executor: Executor, user_id: int) -> None:
         raise AuthenticationRequired("token is invalid")
 
 
-def insert_if_absent(session: Session, table: Table, **key: Any) -> None:
+def inserted_id(result: Result[*tuple[Any, ...]]) -> int:
+    """The primary key of the one row an INSERT made."""
+    key = cast("CursorResult[Any]", result).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def insert_if_absent(session: Writer, table: Table, **key: Any) -> None:
     """Insert an association row unless it exists; a concurrent duplicate is not an error."""
     exists = session.scalar(
         select(1).select_from(table).where(*(table.c[name] == value for name, value in key.items()))

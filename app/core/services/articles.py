@@ -4,9 +4,8 @@ Reads select columns and shape rows (no ORM objects); every statement they run i
 once, here, with bound parameters. A read is one statement: each article row carries its
 author, tags, favorites count, and whether the viewer favorited it and follows its author;
 a list's rows carry the list's count too (a page past the end asks for it apart). The
-writes load and change ORM objects, importing the ORM classes when they run, so a
-function that only reads never loads the ORM; what a write answers is read back through
-the same read path.
+writes are Core statements too, so no function loads the ORM (the monolith runs them in
+its ORM session); what a write answers is read back through the same read path.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -26,7 +25,9 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    insert,
     select,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 
@@ -34,6 +35,7 @@ from app.core import shapes
 from app.core.errors import NotFound, PermissionDenied
 from app.core.services._common import (
     insert_if_absent,
+    inserted_id,
     json_array_agg,
     json_strings,
     viewer_follows,
@@ -41,10 +43,7 @@ from app.core.services._common import (
 from app.core.tables import article_tags, articles, favorites, follows, tags, users, utcnow
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from app.core.models import Article, Tag
-    from app.core.services._common import AnyRow, Executor
+    from app.core.services._common import AnyRow, Executor, Writer
     from app.core.validation import NewArticle, Page
 
 SLUG_BASE_MAX = 200
@@ -254,31 +253,35 @@ def get_article(executor: Executor, slug: str, viewer_id: int | None) -> dict[st
     return _single(_row_by_slug(executor, slug, viewer_id))
 
 
-def _answer_for(session: Session, article_id: int, viewer_id: int) -> dict[str, Any]:
+def _answer_for(session: Writer, article_id: int, viewer_id: int) -> dict[str, Any]:
     """What a write answers: the article as it now is, read as the reads read it."""
-    session.flush()
     row = session.execute(_ARTICLE_BY_ID, {"article_id": article_id, "viewer_id": viewer_id}).one()
     return _single(row)
 
 
 # --- writes -----------------------------------------------------------------------------
 
+_OWNED_BY_SLUG = select(articles.c.id, articles.c.author_id, articles.c.slug).where(
+    articles.c.slug == bindparam("slug")
+)
+_TAG_IDS_NAMED = select(tags.c.name, tags.c.id).where(
+    tags.c.name.in_(bindparam("names", expanding=True))
+)
+_TAG_ID_NAMED = select(tags.c.id).where(tags.c.name == bindparam("name"))
+_TAG_IDS_OF = select(article_tags.c.tag_id).where(article_tags.c.article_id == bindparam("id"))
+_AUTHOR_EXISTS = select(users.c.id).where(users.c.id == bindparam("user_id"))
 
-def _article_id_by_slug(session: Session, slug: str) -> int:
+
+def _article_id_by_slug(session: Writer, slug: str) -> int:
     article_id = session.execute(_ARTICLE_ID_BY_SLUG, {"slug": slug}).scalar()
     if article_id is None:
         raise NotFound(f"article {slug!r} not found")
     return int(article_id)
 
 
-def _owned_article(session: Session, slug: str, user_id: int) -> Article:
-    from sqlalchemy.orm import selectinload
-
-    from app.core.models import Article
-
-    item = session.scalar(
-        select(Article).options(selectinload(Article.tags)).where(Article.slug == slug)
-    )
+def _owned_article(session: Writer, slug: str, user_id: int) -> AnyRow:
+    """The row (id, author_id, slug) of the caller's own article `slug`."""
+    item = session.execute(_OWNED_BY_SLUG, {"slug": slug}).first()
     if item is None:
         raise NotFound(f"article {slug!r} not found")
     if item.author_id != user_id:
@@ -286,28 +289,44 @@ def _owned_article(session: Session, slug: str, user_id: int) -> Article:
     return item
 
 
-def _tags_named(session: Session, names: Sequence[str]) -> list[Tag]:
-    """The Tag rows for `names`, creating the missing ones."""
-    from app.core.models import Tag
-
+def _tag_ids(session: Writer, names: Sequence[str]) -> list[int]:
+    """The ids of the tags named `names`, in order, creating the missing ones."""
     if not names:
         return []
-    found = {tag.name: tag for tag in session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    found: dict[str, int] = dict(session.execute(_TAG_IDS_NAMED, {"names": list(names)}).all())
     for name in names:
         if name in found:
             continue
         try:
             with session.begin_nested():
-                tag = Tag(name=name)
-                session.add(tag)
-            found[name] = tag
+                found[name] = inserted_id(session.execute(insert(tags).values(name=name)))
         except IntegrityError:
             # Created concurrently by another request: use that one.
-            found[name] = session.scalars(select(Tag).where(Tag.name == name)).one()
+            found[name] = session.execute(_TAG_ID_NAMED, {"name": name}).scalar_one()
     return [found[name] for name in names]
 
 
-def _slug_taken(session: Session, slug: str, exclude_id: int | None) -> bool:
+def _links(article_id: int, tag_ids: Iterable[int]) -> list[dict[str, int]]:
+    return [{"article_id": article_id, "tag_id": tag_id} for tag_id in tag_ids]
+
+
+def _set_tags(session: Writer, article_id: int, names: Sequence[str]) -> None:
+    """The article's tags become `names`: links no longer wanted go, new ones come."""
+    wanted = dict.fromkeys(_tag_ids(session, names))
+    current = set(session.execute(_TAG_IDS_OF, {"id": article_id}).scalars())
+    gone = current.difference(wanted)
+    if gone:
+        session.execute(
+            delete(article_tags).where(
+                article_tags.c.article_id == article_id, article_tags.c.tag_id.in_(gone)
+            )
+        )
+    added = [tag_id for tag_id in wanted if tag_id not in current]
+    if added:
+        session.execute(insert(article_tags), _links(article_id, added))
+
+
+def _slug_taken(session: Writer, slug: str, exclude_id: int | None) -> bool:
     if slug in RESERVED_SLUGS:
         return True
     query = select(articles.c.id).where(articles.c.slug == slug)
@@ -316,20 +335,19 @@ def _slug_taken(session: Session, slug: str, exclude_id: int | None) -> bool:
     return session.execute(query).first() is not None
 
 
-def _assign_unique_slug(session: Session, item: Article, title: str) -> None:
-    """Give `item` a slug from `title`, add it and flush it; a clash gets a random suffix."""
+def _with_unique_slug(
+    session: Writer, title: str, write: Callable[[str], None], exclude_id: int | None
+) -> None:
+    """`write(slug)` with a slug from `title` that no other article has; a clash gets a
+    random suffix. Each attempt runs in a savepoint, so a clash with a concurrent request
+    (the unique index refuses it) rolls back to it instead of failing the transaction."""
     base = slugify(title)
     candidate = base
     for _ in range(_SLUG_ATTEMPTS):
-        if not _slug_taken(session, candidate, item.id):
+        if not _slug_taken(session, candidate, exclude_id):
             try:
-                # begin_nested() first flushes what is already pending, outside the
-                # savepoint: the slug is set and the item added inside it, so a clash
-                # rolls back to the savepoint instead of failing the whole transaction.
                 with session.begin_nested():
-                    item.slug = candidate
-                    session.add(item)
-                    session.flush()
+                    write(candidate)
                 return
             except IntegrityError:
                 pass  # taken by a concurrent request since the check
@@ -337,37 +355,39 @@ def _assign_unique_slug(session: Session, item: Article, title: str) -> None:
     raise RuntimeError("could not find a free slug")  # pragma: no cover - 2**32 odds per try
 
 
-def create_article(session: Session, author_id: int, new: NewArticle) -> dict[str, Any]:
-    from app.core.models import Article, User
-
-    author = session.get(User, author_id)
-    if author is None:
+def create_article(session: Writer, author_id: int, new: NewArticle) -> dict[str, Any]:
+    if session.execute(_AUTHOR_EXISTS, {"user_id": author_id}).first() is None:
         raise NotFound("author not found")
-    item = Article(
-        title=new.title,
-        description=new.description,
-        body=new.body,
-        author=author,
-        tags=_tags_named(session, new.tags),
-    )
-    _assign_unique_slug(session, item, new.title)
-    return _answer_for(session, item.id, author_id)
+    tag_ids = _tag_ids(session, new.tags)
+    created: list[int] = []
+
+    def insert_article(slug: str) -> None:
+        values = {"title": new.title, "description": new.description, "body": new.body}
+        statement = insert(articles).values(slug=slug, author_id=author_id, **values)
+        created.append(inserted_id(session.execute(statement)))
+
+    _with_unique_slug(session, new.title, insert_article, None)
+    [article_id] = created
+    if tag_ids:
+        session.execute(insert(article_tags), _links(article_id, dict.fromkeys(tag_ids)))
+    return _answer_for(session, article_id, author_id)
 
 
 def update_article(
-    session: Session, slug: str, user_id: int, changes: dict[str, Any]
+    session: Writer, slug: str, user_id: int, changes: dict[str, Any]
 ) -> dict[str, Any]:
     item = _owned_article(session, slug, user_id)
-    for name in ("description", "body"):
-        if name in changes:
-            setattr(item, name, changes[name])
+    this = articles.c.id == item.id
+    values = {name: changes[name] for name in ("title", "description", "body") if name in changes}
+    session.execute(update(articles).where(this).values(updated_at=utcnow(), **values))
     if "tags" in changes:
-        item.tags = _tags_named(session, changes["tags"])
-    item.updated_at = utcnow()
-    if "title" in changes:
-        item.title = changes["title"]
-        if slugify(changes["title"]) != slugify_base(item.slug):
-            _assign_unique_slug(session, item, changes["title"])
+        _set_tags(session, item.id, changes["tags"])
+    if "title" in changes and slugify(changes["title"]) != slugify_base(item.slug):
+
+        def set_slug(candidate: str) -> None:
+            session.execute(update(articles).where(this).values(slug=candidate))
+
+        _with_unique_slug(session, changes["title"], set_slug, item.id)
     return _answer_for(session, item.id, user_id)
 
 
@@ -376,19 +396,19 @@ def slugify_base(slug: str) -> str:
     return re.sub(r"-[0-9a-f]{8}$", "", slug)
 
 
-def delete_article(session: Session, slug: str, user_id: int) -> None:
+def delete_article(session: Writer, slug: str, user_id: int) -> None:
     item = _owned_article(session, slug, user_id)
     # Comments, favorites and tag links go with it through ON DELETE CASCADE.
     session.execute(delete(articles).where(articles.c.id == item.id))
 
 
-def favorite(session: Session, slug: str, user_id: int) -> dict[str, Any]:
+def favorite(session: Writer, slug: str, user_id: int) -> dict[str, Any]:
     article_id = _article_id_by_slug(session, slug)
     insert_if_absent(session, favorites, user_id=user_id, article_id=article_id)
     return _answer_for(session, article_id, user_id)
 
 
-def unfavorite(session: Session, slug: str, user_id: int) -> dict[str, Any]:
+def unfavorite(session: Writer, slug: str, user_id: int) -> dict[str, Any]:
     article_id = _article_id_by_slug(session, slug)
     session.execute(
         delete(favorites).where(

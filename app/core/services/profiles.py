@@ -16,9 +16,7 @@ from app.core.services._common import (
 from app.core.tables import follows, users
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from app.core.services._common import Executor
+    from app.core.services._common import Executor, Writer
 
 
 # The profile and whether the viewer (the bound `viewer_id`) follows it, in one statement.
@@ -35,7 +33,7 @@ def get_profile(executor: Executor, username: str, viewer_id: int | None) -> dic
     return {"profile": shapes.profile(person, following=bool(person.following_author))}
 
 
-def follow(session: Session, username: str, follower_id: int) -> dict[str, Any]:
+def follow(session: Writer, username: str, follower_id: int) -> dict[str, Any]:
     person = profile_by_username(session, username)
     if person.id == follower_id:
         raise ValidationFailed("you cannot follow yourself")
@@ -43,7 +41,7 @@ def follow(session: Session, username: str, follower_id: int) -> dict[str, Any]:
     return {"profile": shapes.profile(person, following=True)}
 
 
-def unfollow(session: Session, username: str, follower_id: int) -> dict[str, Any]:
+def unfollow(session: Writer, username: str, follower_id: int) -> dict[str, Any]:
     person = profile_by_username(session, username)
     session.execute(
         delete(follows).where(
