@@ -437,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     # Sized so that the whole run (30 route-backend cells, four sides each, plus packaging
     # and the checks before timing) stays within 10 minutes on 2 shared cores.
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--warm", type=int, default=60)
     parser.add_argument(
         "--write-warm", type=int, default=30, help="warm invocations of a write route"
