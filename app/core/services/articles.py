@@ -14,6 +14,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -269,7 +270,7 @@ _TAG_IDS_NAMED = select(tags.c.name, tags.c.id).where(
 )
 _TAG_ID_NAMED = select(tags.c.id).where(tags.c.name == bindparam("name"))
 _TAG_IDS_OF = select(article_tags.c.tag_id).where(article_tags.c.article_id == bindparam("id"))
-_AUTHOR_EXISTS = select(users.c.id).where(users.c.id == bindparam("user_id"))
+_AUTHOR = select(*_AUTHOR_COLUMNS).where(users.c.id == bindparam("user_id"))
 
 
 def _article_id_by_slug(session: Writer, slug: str) -> int:
@@ -356,21 +357,29 @@ def _with_unique_slug(
 
 
 def create_article(session: Writer, author_id: int, new: NewArticle) -> dict[str, Any]:
-    if session.execute(_AUTHOR_EXISTS, {"user_id": author_id}).first() is None:
+    """The new article, answered from what was written (not read back): nobody has
+    favorited it yet, and its author cannot follow themself."""
+    author = session.execute(_AUTHOR, {"user_id": author_id}).first()
+    if author is None:
         raise NotFound("author not found")
     tag_ids = _tag_ids(session, new.tags)
+    now = utcnow()
+    item = SimpleNamespace(title=new.title, description=new.description, body=new.body,
+                           created_at=now, updated_at=now)  # fmt: skip
     created: list[int] = []
 
     def insert_article(slug: str) -> None:
-        values = {"title": new.title, "description": new.description, "body": new.body}
-        statement = insert(articles).values(slug=slug, author_id=author_id, **values)
+        statement = insert(articles).values(slug=slug, author_id=author_id, **vars(item))
         created.append(inserted_id(session.execute(statement)))
+        item.slug = slug
 
     _with_unique_slug(session, new.title, insert_article, None)
     [article_id] = created
     if tag_ids:
         session.execute(insert(article_tags), _links(article_id, dict.fromkeys(tag_ids)))
-    return _answer_for(session, article_id, author_id)
+    article = shapes.article(item, author=author, tags=new.tags, favorited=False,
+                             favorites_count=0, following_author=False)  # fmt: skip
+    return {"article": article}
 
 
 def update_article(
