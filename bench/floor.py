@@ -1,8 +1,11 @@
 """The floor: the least a handler for a route could do. It imports only SQLAlchemy, the
 database driver and the IAM token signer, connects the way production does (on MariaDB
 the token is the password of each new connection), runs the route's main query and
-returns the rows as JSON. No framework, no auth check, no shaping: what no dedicated
-function can beat.
+returns the rows as JSON; for a write, runs the route's main statement with the values of
+the request (its path parameters and JSON body) in a transaction, commits it, and fails
+unless it changed exactly one row. No framework, no auth check, no shaping: what no
+dedicated function can beat. The writes act for the user BENCH_WRITER_ID (the bench's
+writer, whose token the other sides are sent).
 
 The signer is this checkout's app/platform/rds_iam.py, copied next to this file as
 `floor_rds_iam` (standard library only), so the floor stays the same whichever package
@@ -10,6 +13,8 @@ is measured."""
 
 import json
 import os
+import re
+from datetime import UTC, datetime
 
 import floor_rds_iam
 from sqlalchemy import create_engine, event, text
@@ -70,7 +75,61 @@ QUERIES = {
 }
 
 
+# The main statement of each write route: what it must change, and nothing it reads back.
+WRITES = {
+    "POST /api/articles": (
+        "INSERT INTO articles (slug, title, description, body, author_id, created_at, "
+        "updated_at) VALUES (:new_slug, :title, :description, :body, :writer_id, :now, :now)"
+    ),
+    "PUT /api/articles/{slug}": (
+        "UPDATE articles SET body = :body, updated_at = :now WHERE slug = :slug"
+    ),
+    "DELETE /api/articles/{slug}": "DELETE FROM articles WHERE slug = :slug",
+    "POST /api/articles/{slug}/favorite": (
+        "INSERT INTO favorites (user_id, article_id) "
+        "VALUES (:writer_id, (SELECT id FROM articles WHERE slug = :slug))"
+    ),
+    "DELETE /api/articles/{slug}/favorite": (
+        "DELETE FROM favorites WHERE user_id = :writer_id "
+        "AND article_id = (SELECT id FROM articles WHERE slug = :slug)"
+    ),
+    "POST /api/profiles/{username}/follow": (
+        "INSERT INTO follows (follower_id, followed_id) "
+        "VALUES (:writer_id, (SELECT id FROM users WHERE username = :username))"
+    ),
+    "DELETE /api/profiles/{username}/follow": (
+        "DELETE FROM follows WHERE follower_id = :writer_id "
+        "AND followed_id = (SELECT id FROM users WHERE username = :username)"
+    ),
+    "POST /api/articles/{slug}/comments": (
+        "INSERT INTO comments (body, article_id, author_id, created_at, updated_at) "
+        "VALUES (:body, (SELECT id FROM articles WHERE slug = :slug), :writer_id, :now, :now)"
+    ),
+    "DELETE /api/articles/{slug}/comments/{comment_id}": (
+        "DELETE FROM comments WHERE id = :comment_id"
+    ),
+    "PUT /api/user": "UPDATE users SET bio = :bio, updated_at = :now WHERE id = :writer_id",
+}
+
+
+def _write(event):
+    values = dict(event.get("pathParameters") or {})
+    for fields in json.loads(event.get("body") or "{}").values():
+        values |= fields
+    values |= {"writer_id": int(os.environ["BENCH_WRITER_ID"]),
+               "now": datetime.now(UTC).replace(tzinfo=None)}  # fmt: skip
+    if "title" in values:
+        values["new_slug"] = re.sub(r"[^a-z0-9]+", "-", values["title"].lower()).strip("-")
+    with engine.begin() as connection:
+        changed = connection.execute(text(WRITES[event["routeKey"]]), values).rowcount
+    if changed != 1:
+        raise RuntimeError(f"{event['routeKey']}: {changed} rows changed, not 1")
+    return {"statusCode": 200, "body": json.dumps(changed)}
+
+
 def handler(event, context):
+    if event["routeKey"] in WRITES:
+        return _write(event)
     sql = text(QUERIES[event["routeKey"]])
     with engine.connect() as connection:
         rows = [

@@ -12,7 +12,8 @@ route's main query). On SQLite and on MariaDB.
 
 - cold: process start to the first response (import, init, the IAM token, one request);
   not to the interpreter's exit, which Lambda never charges to a request;
-- warm: the median time of one invocation over --warm invocations in that process;
+- warm: the median time of one invocation over --warm invocations in that process
+  (--write-warm for a write route, each invocation a request of its own: bench/writes.py);
 - memory: the peak RSS of that process after the warm run.
 
 Every process of a round is started in a shuffled order, so load on this shared machine
@@ -47,6 +48,7 @@ from app.core.tokens import TokenIssuer
 from app.deploy.events import http_event
 from app.deploy.registry import load_registry
 from app.platform.schema import upgrade
+from bench import writes
 from bench.chart import render_svg
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,16 +115,15 @@ class Record:
 
 
 def targets() -> list[Target]:
-    """The routes measured: reads that run new code and that the monolith still serves. A
-    write would change the database on every timed run, and a retired route has no
-    monolith code left to compare with."""
+    """The routes measured: those that run new code and that the monolith still serves,
+    reads and writes (a retired route has no monolith code left to compare with)."""
     registry = load_registry()
     retired = set(registry.declared("retired"))
     found = []
     for function in registry.switched:
         assert function.module is not None
         for route in function.routes:
-            if not route.is_read or route in retired:
+            if route in retired:
                 continue
             found.append(
                 Target(route.key, route.method, route.path, function.name, function.module)
@@ -224,6 +225,7 @@ def seed(url: str) -> None:
         connection.execute(insert(tables.follows), [
             {"follower_id": VIEWER_ID, "followed_id": 2 + i} for i in range(10)
         ])  # fmt: skip
+        writes.seed_writer(connection)
         if engine.dialect.name != "sqlite":
             # Fresh statistics, as a database in service has: MySQL plans on them.
             connection.execute(text(f"ANALYZE TABLE {', '.join(tables.metadata.tables)}"))
@@ -237,13 +239,18 @@ def _drop_bench_database() -> None:
     admin.dispose()
 
 
+# Each seeded backend's URL, for the bench's own writes around a write route's runs.
+BACKEND_URLS: dict[str, str] = {}
+
+
 def seeded_backends(backends: list[str]) -> dict[str, dict[str, str]]:
     """Each backend seeded, and the environment that points a process at it."""
     prepared: dict[str, dict[str, str]] = {}
     if "sqlite" in backends:
         path = WORK / "bench.db"
         path.unlink(missing_ok=True)
-        seed(f"sqlite:///{path}")
+        BACKEND_URLS["sqlite"] = f"sqlite:///{path}"
+        seed(BACKEND_URLS["sqlite"])
         prepared["sqlite"] = {"DATABASE_URL": f"sqlite:///{path}"}
     if "mysql" in backends:
         admin = create_engine(MARIADB_ADMIN_URL)
@@ -256,12 +263,18 @@ def seeded_backends(backends: list[str]) -> dict[str, dict[str, str]]:
             )
         admin.dispose()
         atexit.register(_drop_bench_database)
-        seed(f"{MARIADB_ADMIN_URL}/{MARIADB_DATABASE}")
+        BACKEND_URLS["mysql"] = f"{MARIADB_ADMIN_URL}/{MARIADB_DATABASE}"
+        seed(BACKEND_URLS["mysql"])
         # The production path: RDS Proxy settings, IAM auth, the token as the password.
         prepared["mysql"] = {
             "DB_HOST": "127.0.0.1", "DB_PORT": "3306", "DB_USER": "root",
             "DB_NAME": MARIADB_DATABASE, "DB_IAM_AUTH": "true", "DB_TLS": "false",
         }  # fmt: skip
+    for backend, url in BACKEND_URLS.items():
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            prepared[backend]["BENCH_WRITER_ID"] = str(writes.writer_id(connection))
+        engine.dispose()
     return prepared
 
 
@@ -297,9 +310,10 @@ def token_prefix(host: str, port: int | str, user: str) -> str:
 
 
 def run_side(
-    side: str, target: Target, event: dict[str, Any], backend: str, env: dict[str, str],
-    task: Path, runtime: Path, warm: int,
+    side: str, target: Target, event: dict[str, Any] | list[dict[str, Any]], backend: str,
+    env: dict[str, str], task: Path, runtime: Path, warm: int,
 ) -> Run:  # fmt: skip
+    """One process serving `event` 1 + `warm` times, or each of a list of events once."""
     module, handler = {
         "function": (target.module, "handler"),
         "restore": (target.module, "handler"),
@@ -314,7 +328,8 @@ def run_side(
                  "module": "floor_rds_iam" if side == "floor" else "app.platform.rds_iam",
                  "prefix": token_prefix(**SQLITE_TOKEN_TARGET)}  # fmt: skip
     job = {"package": str(task), "runtime": str(runtime), "module": module, "handler": handler,
-           "event": event, "warm": warm, "token": token, "restore": side == "restore"}  # fmt: skip
+           "token": token, "restore": side == "restore"}  # fmt: skip
+    job |= {"events": event} if isinstance(event, list) else {"event": event, "warm": warm}
     env = env | {"PYTHONPATH": f"{task}{os.pathsep}{runtime}"}
     if side == "restore":
         env = env | {"SNAPSTART": "PublishedVersions"}
@@ -328,6 +343,8 @@ def run_side(
     if result.returncode != 0:
         raise RuntimeError(f"{side} {target.route} on {backend} failed:\n{result.stderr[-3000:]}")
     out = json.loads(result.stdout.strip().splitlines()[-1])
+    if out.get("failed"):
+        raise RuntimeError(f"{side} {target.route} on {backend}: warm answers {out['failed']}")
     restored = out.get("restored") or {}
     if restored and restored.get("value") != out["status"]:
         raise RuntimeError(f"restore {target.route} on {backend}: {restored} vs {out['status']}")
@@ -371,10 +388,60 @@ def same_answer(first: Run, second: Run) -> bool:
     return (first.status, json.loads(first.body)) == (second.status, json.loads(second.body))
 
 
+_bench_engines: dict[str, Any] = {}
+
+
+def _bench_engine(backend: str) -> Any:
+    if backend not in _bench_engines:
+        _bench_engines[backend] = create_engine(BACKEND_URLS[backend])
+    return _bench_engines[backend]
+
+
+def write_events(target: Target, backend: str, token: str, count: int) -> list[dict[str, Any]]:
+    """`count` requests to a write route by the writer, each valid in turn (what they need
+    is put in place now, untimed)."""
+    with _bench_engine(backend).begin() as connection:
+        requests = writes.prepare(connection, target.route, count)
+    headers = {"Authorization": f"Token {token}"}
+    return [http_event(target.method, path, headers=headers, body=body, route=target.path)
+            for path, body in requests]  # fmt: skip
+
+
+def undo_writes(backend: str) -> None:
+    with _bench_engine(backend).begin() as connection:
+        writes.undo(connection)
+
+
+def check_write(
+    target: Target, backend: str, env: dict[str, str], token: str, task: Path, runtime: Path
+) -> None:
+    """Before anything is timed: one request to a write route succeeds on every side, with
+    the same status from the function and the monolith."""
+    statuses = {}
+    for side in ("function", "monolith", "floor"):
+        events = write_events(target, backend, token, 1)
+        try:
+            answer = run_side(side, target, events, backend, env, task, runtime, 0)
+        finally:
+            undo_writes(backend)
+        if answer.status >= 300:
+            raise SystemExit(f"bench: {target.route} on {backend}: {side} answers "
+                             f"{answer.status} {answer.body[:300]}")  # fmt: skip
+        statuses[side] = answer.status
+    if statuses["function"] != statuses["monolith"]:
+        raise SystemExit(f"bench: {target.route} on {backend}: the function and the monolith "
+                         f"answer {statuses['function']} and {statuses['monolith']}")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--warm", type=int, default=100)
+    # Sized so that the whole run (30 route-backend cells, four sides each, plus packaging
+    # and the checks before timing) stays within 10 minutes on 2 shared cores.
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--warm", type=int, default=60)
+    parser.add_argument(
+        "--write-warm", type=int, default=30, help="warm invocations of a write route"
+    )
     parser.add_argument("--backends", default="sqlite,mysql")
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--zip", type=Path, help="measure this packaged zip instead of packaging")
@@ -389,6 +456,10 @@ def main(argv: list[str] | None = None) -> int:
     task, runtime = unpack(archive)
     backends = seeded_backends(args.backends.split(","))
     token = TokenIssuer(JWT_SECRET, 3600).issue(VIEWER_ID)
+    writer_tokens = {
+        backend: TokenIssuer(JWT_SECRET, 3600).issue(int(env["BENCH_WRITER_ID"]))
+        for backend, env in backends.items()
+    }
 
     # Each route's event: anonymous, unless the function asks for credentials. Both
     # answers must agree and succeed before anything is timed.
@@ -396,6 +467,9 @@ def main(argv: list[str] | None = None) -> int:
     for backend, backend_env in backends.items():
         env = base_env(task) | backend_env
         for target in routes:
+            if target.kind == "write":
+                check_write(target, backend, env, writer_tokens[backend], task, runtime)
+                continue
             event = event_for(target, None)
             answer = run_side("function", target, event, backend, env, task, runtime, 0)
             if answer.status == 401:
@@ -418,11 +492,22 @@ def main(argv: list[str] | None = None) -> int:
         shuffle.shuffle(jobs)
         for backend, target, side in jobs:
             env = base_env(task) | backends[backend] | {"AWS_LAMBDA_FUNCTION_NAME": f"bench-{side}"}
-            run = run_side(side, target, events[(backend, target.route)], backend, env, task,
-                           runtime, args.warm)  # fmt: skip
+            if target.kind == "read":
+                run = run_side(side, target, events[(backend, target.route)], backend, env, task,
+                               runtime, args.warm)  # fmt: skip
+            else:
+                # The first request, the warm ones, and the restored copy's first.
+                count = 1 + args.write_warm + (side == "restore")
+                requests = write_events(target, backend, writer_tokens[backend], count)
+                try:
+                    run = run_side(side, target, requests, backend, env, task, runtime, 0)
+                finally:
+                    undo_writes(backend)
             runs.setdefault((backend, target.route, side), []).append(run)
         print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
 
+    for engine in _bench_engines.values():
+        engine.dispose()
     records, ratios = summarize(routes, list(backends), runs)
     args.output_dir.mkdir(parents=True, exist_ok=True)
     (args.output_dir / "results.json").write_text(
@@ -491,7 +576,8 @@ def markdown_table(
     kinds = {t.route: t.kind for t in routes}
     lines = [
         f"cold: process start to first response (ms), median of {args.rounds} rounds; warm: "
-        f"median invocation (us) over {args.warm} per process; RSS: peak after the warm run "
+        f"median invocation (us) over {args.warm} per process ({args.write_warm} for a write, "
+        "each a request of its own); RSS: peak after the warm run "
         "(MiB). Ratios: the median of each round's ratio (function / other side).",
         "",
         "| backend | route | cold ms fn / mono / floor | cold xmono | cold xfloor | "

@@ -3,11 +3,15 @@ PYTHONPATH names the unpacked (read-only) package first, then what the Lambda ru
 provides (boto3 and botocore); then the standard library; no bytecode can be written.
 
 Reads a job from stdin: {"package", "runtime", "module", "handler", "event", "warm",
-"token"}. Measured from process start to the first response: importing the handler
-module, the IAM auth token (see below), and serving the event once. Then `warm` more
-invocations, each timed, and the peak RSS. Prints one JSON line: {"first_response",
-"status", "body", "warm_us", "rss_kib"}, where `first_response` is time.monotonic() (one
-clock for every process of this machine) when the first response was back.
+"token"}, or "events" instead of "event" and "warm": one event per invocation, in order
+(a write route: each invocation changes the data, so each is a request of its own, made
+valid by the bench beforehand). Measured from process start to the first response:
+importing the handler module, the IAM auth token (see below), and serving the event once.
+Then `warm` more invocations (or one per remaining event), each timed, and the peak RSS.
+Prints one JSON line: {"first_response", "status", "body", "warm_us", "rss_kib",
+"failed"}, where `first_response` is time.monotonic() (one clock for every process of this
+machine) when the first response was back, and `failed` the statuses of warm invocations
+that did not succeed (2xx).
 
 The IAM token, generated on every side, no network, fixed fake credentials from the
 environment:
@@ -86,6 +90,12 @@ class Context:
 
 
 handler = getattr(importlib.import_module(job["module"]), job["handler"])
+# One event per invocation (writes), or the one event served every time (reads).
+_events = iter(job["events"]) if "events" in job else None
+
+
+def next_event():
+    return job["event"] if _events is None else next(_events)
 
 
 def sign_token():
@@ -113,21 +123,26 @@ if job.get("restore"):
         snapshot.after_restore(sign_token)
 
     def first_request():
-        return handler(job["event"], Context()).get("statusCode")
+        return handler(next_event(), Context()).get("statusCode")
 
     [restored] = snapshot.fork_restore(first_request)
+    if _events is not None:
+        next(_events)  # served by the restored copy (the fork advanced its own iterator)
 sign_token()
-response = handler(job["event"], Context())
+response = handler(next_event(), Context())
 first_response = time.monotonic()
 
 warm = []
-for _ in range(job["warm"]):
+failed = []
+for event in [next_event() for _ in range(job["warm"])] if _events is None else _events:
     context = Context()
     sys.stdout.seek(0)
     sys.stdout.truncate()
     tick = time.perf_counter_ns()
-    handler(job["event"], context)
+    status = handler(event, context).get("statusCode")
     warm.append((time.perf_counter_ns() - tick) / 1000)
+    if not 200 <= status < 300:
+        failed.append(status)
 
 
 def peak_rss_kib():
@@ -150,6 +165,7 @@ print(
             "warm_us": warm,
             "rss_kib": peak_rss_kib(),
             "restored": restored,
+            "failed": failed,
         }
     )
 )

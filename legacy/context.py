@@ -12,6 +12,7 @@ from app.platform.http import JSON_CONTENT_TYPE, dumps, parse_json_body
 from app.platform.runtime import Caller, Runtime
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.orm import Session
 
 
@@ -41,7 +42,7 @@ def required_caller() -> Caller:
 
 
 @contextmanager
-def writes() -> Iterator[tuple[Session, Caller]]:
+def writes() -> Iterator[tuple[Connection, Caller]]:
     """The request's one transaction, as the caller it names (Runtime.writes)."""
     with conduit().writes(authorization()) as unit:
         yield unit

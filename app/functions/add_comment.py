@@ -16,9 +16,9 @@ init_finished()
 
 
 def add_comment(request: Request) -> Answer:
-    with runtime.writes(request.authorization) as (session, caller):
+    with runtime.writes(request.authorization) as (connection, caller):
         body = validation.parse_new_comment(json_body(request))
-        return Answer(comments.add_comment(session, request.path["slug"], caller.user_id, body))
+        return Answer(comments.add_comment(connection, request.path["slug"], caller.user_id, body))
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -16,9 +16,9 @@ init_finished()
 
 
 def create_article(request: Request) -> Answer:
-    with runtime.writes(request.authorization) as (session, caller):
+    with runtime.writes(request.authorization) as (connection, caller):
         new = validation.parse_new_article(json_body(request))
-        return Answer(articles.create_article(session, caller.user_id, new), 201)
+        return Answer(articles.create_article(connection, caller.user_id, new), 201)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

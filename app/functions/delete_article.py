@@ -15,8 +15,8 @@ init_finished()
 
 
 def delete_article(request: Request) -> Answer:
-    with runtime.writes(request.authorization) as (session, caller):
-        articles.delete_article(session, request.path["slug"], caller.user_id)
+    with runtime.writes(request.authorization) as (connection, caller):
+        articles.delete_article(connection, request.path["slug"], caller.user_id)
     return NO_CONTENT
 
 

@@ -18,8 +18,8 @@ init_finished()
 
 def delete_comment(request: Request) -> Answer:
     comment_id = path_integer(request.path["comment_id"])
-    with runtime.writes(request.authorization) as (session, caller):
-        comments.delete_comment(session, request.path["slug"], comment_id, caller.user_id)
+    with runtime.writes(request.authorization) as (connection, caller):
+        comments.delete_comment(connection, request.path["slug"], comment_id, caller.user_id)
     return NO_CONTENT
 
 

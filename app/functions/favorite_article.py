@@ -15,8 +15,8 @@ init_finished()
 
 
 def favorite_article(request: Request) -> Answer:
-    with runtime.writes(request.authorization) as (session, caller):
-        return Answer(articles.favorite(session, request.path["slug"], caller.user_id))
+    with runtime.writes(request.authorization) as (connection, caller):
+        return Answer(articles.favorite(connection, request.path["slug"], caller.user_id))
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -15,8 +15,8 @@ init_finished()
 
 
 def unfavorite_article(request: Request) -> Answer:
-    with runtime.writes(request.authorization) as (session, caller):
-        return Answer(articles.unfavorite(session, request.path["slug"], caller.user_id))
+    with runtime.writes(request.authorization) as (connection, caller):
+        return Answer(articles.unfavorite(connection, request.path["slug"], caller.user_id))
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -15,8 +15,8 @@ init_finished()
 
 
 def unfollow_user(request: Request) -> Answer:
-    with runtime.writes(request.authorization) as (session, caller):
-        return Answer(profiles.unfollow(session, request.path["username"], caller.user_id))
+    with runtime.writes(request.authorization) as (connection, caller):
+        return Answer(profiles.unfollow(connection, request.path["username"], caller.user_id))
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

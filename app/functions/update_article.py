@@ -16,10 +16,10 @@ init_finished()
 
 
 def update_article(request: Request) -> Answer:
-    with runtime.writes(request.authorization) as (session, caller):
+    with runtime.writes(request.authorization) as (connection, caller):
         changes = validation.parse_article_update(json_body(request))
         return Answer(
-            articles.update_article(session, request.path["slug"], caller.user_id, changes)
+            articles.update_article(connection, request.path["slug"], caller.user_id, changes)
         )
 
 

@@ -16,10 +16,10 @@ init_finished()
 
 
 def update_user(request: Request) -> Answer:
-    with runtime.writes(request.authorization) as (session, caller):
+    with runtime.writes(request.authorization) as (connection, caller):
         changes = validation.parse_user_update(json_body(request))
         return Answer(
-            users.update_user(session, runtime.passwords, caller.user_id, caller.token, changes)
+            users.update_user(connection, runtime.passwords, caller.user_id, caller.token, changes)
         )
 
 

@@ -1,8 +1,9 @@
 """Engine and session factory.
 
 One `Database` per process (per Lambda execution environment), made at start-up.
-The code that owns a unit of work opens it with `transaction()`; services receive the
-session and never commit or close it themselves. Reads that need no ORM open a Core
+The code that owns a unit of work opens it with `transaction()` (an ORM session) or
+`core_transaction()` (a Core connection: the dedicated functions, which never import the
+ORM); services receive it and never commit or close it themselves. Reads open a Core
 connection with `connect()`: the ORM is imported only when a session is first made.
 """
 
@@ -11,9 +12,10 @@ from __future__ import annotations
 import itertools
 import ssl
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -191,7 +193,7 @@ class Database:
             )
         return self._sessions
 
-    def _issue_receipt(self, session: Session) -> str:
+    def _issue_receipt(self, session: Session | Connection) -> str:
         """A new write receipt, inserted in the session's transaction; every
         RECEIPT_PRUNE_EVERY-th also deletes receipts older than RECEIPT_TTL."""
         from app.core.tables import utcnow, write_receipts
@@ -217,8 +219,46 @@ class Database:
             .where(write_receipts.c.id == receipt)
             .with_for_update(read=True)
         )
-        with self.sessions() as session:
-            return session.execute(query).first() is not None
+        with self.connect() as connection:
+            return connection.execute(query).first() is not None
+
+    @contextmanager
+    def _settled(
+        self,
+        unit: Any,
+        writer: Session | Connection,
+        release: Callable[[], None],
+        ready: Callable[[], object] | None = None,
+    ) -> Iterator[None]:
+        """The block's work in `unit`, a transaction just begun by `writer` (a session or a
+        connection), once `ready()` has prepared its connection: rolled back on any
+        exception, else committed. Over a network the unit carries a write receipt: a
+        COMMIT whose connection was lost is settled by it, once `release()` has handed the
+        lost connection back (committed, the unit ends normally; otherwise the error
+        stands)."""
+        try:
+            if ready is not None:
+                ready()
+            receipt = self._issue_receipt(writer) if self._verifies_commits else None
+            yield
+        except BaseException:
+            if unit.is_active:
+                unit.rollback()
+            raise
+        if not unit.is_active:  # the caller rolled back itself: nothing to commit
+            return
+        try:
+            unit.commit()
+        except DBAPIError as error:
+            if receipt is None or not error.connection_invalidated:
+                raise
+            release()
+            if not self._committed(receipt):
+                raise
+            logger.warning(
+                "connection lost during COMMIT; the write receipt shows it was committed",
+                error=str(error),
+            )
 
     @classmethod
     def from_url(cls, url: str, **engine_overrides: Any) -> Database:
@@ -270,28 +310,25 @@ class Database:
         written. Either way the work is applied at most once."""
         with self.sessions() as session:
             unit = session.begin()
-            try:
-                session.connection(execution_options={WRITES: True})
-                receipt = self._issue_receipt(session) if self._verifies_commits else None
+            ready = partial(session.connection, execution_options={WRITES: True})
+            with self._settled(unit, session, session.close, ready):
                 yield session
-            except BaseException:
-                if unit.is_active:
-                    unit.rollback()
-                raise
-            if not unit.is_active:  # the caller rolled back itself: nothing to commit
-                return
-            try:
-                unit.commit()
-            except DBAPIError as error:
-                if receipt is None or not error.connection_invalidated:
-                    raise
-                session.close()  # hands the lost connection back before the check
-                if not self._committed(receipt):
-                    raise
-                logger.warning(
-                    "connection lost during COMMIT; the write receipt shows it was committed",
-                    error=str(error),
-                )
+
+    @contextmanager
+    def core_transaction(self) -> Iterator[Connection]:
+        """`transaction()` on a Core connection, for code that writes with Core statements
+        only: the same unit of work (the write lock at BEGIN on SQLite, the receipt over a
+        network) without importing the ORM. Bound to a connection (tests), it is a
+        savepoint of the transaction in progress, or a transaction of its own."""
+        if isinstance(self.bind, Connection):
+            join = self.bind.in_transaction() or self._join_savepoint
+            with self.bind.begin_nested() if join else self.bind.begin():
+                yield self.bind
+            return
+        with self.bind.connect() as connection:
+            connection.execution_options(**{WRITES: True})
+            with self._settled(connection.begin(), connection, connection.close):
+                yield connection
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -16,12 +16,13 @@ Per invocation `serve()` also puts the Lambda and API Gateway request ids on eve
 line and writes the request's metrics (EMF). Tracing is Lambda's own (active tracing in
 serverless.yml): it records each invocation without an SDK in the process.
 
-Writes (`Runtime.writes()`) run in one ORM transaction per request on the environment's
-one pooled connection: committed when the function returns, rolled back when it raises.
+Writes (`Runtime.writes()`) run in one transaction per request, in Core statements, on the
+environment's one pooled connection: committed when the function returns, rolled back
+when it raises.
 What they send pins no RDS Proxy connection (no SET, no user variables, no locks, no
 temporary tables, no server-side prepared statements); only the write receipt's check
 after a COMMIT lost its answer reads with a lock (app/platform/db.py). A request body is
-read by `json_body()`, with the monolith's rules and answers.
+read by `json_body()`, with the monolith's rules and answers. No function imports the ORM.
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ environment and find the caller the same way:
    connection (`viewer_id`, `caller_id`, `writes`), so an authenticated request checks
    out one connection, not two.
 
-It imports no web framework. The JWT library is imported on the first request that
-presents a token, the ORM on the first write and the password hasher on the first request
-that needs it, so a read function's cold start pays for none of them.
+It imports no web framework and no ORM. The JWT library is imported on the first request
+that presents a token and the password hasher on the first request that needs it, so a
+read function's cold start pays for neither.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from app.platform.settings import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Executable, Result
-    from sqlalchemy.orm import Session
 
     from app.core.passwords import Passwords
     from app.core.services._common import Executor
@@ -145,19 +144,20 @@ class Runtime:
     # Units of work ----------------------------------------------------------------------
 
     @contextmanager
-    def writes(self, authorization: str | None) -> Iterator[tuple[Session, Caller]]:
-        """Where one request writes, as the caller it names: one transaction, committed
-        on return, rolled back on any exception; and the caller.
+    def writes(self, authorization: str | None) -> Iterator[tuple[Connection, Caller]]:
+        """Where one request writes, as the caller it names: one transaction in Core
+        statements (Database.core_transaction: no ORM), committed on return, rolled back
+        on any exception; and the caller.
 
         Credentials come first: none, or a token that does not verify, is a 401 before
         the database is touched. The account is then looked up inside the transaction,
         on its connection (one checkout per request)."""
         caller = self.required(authorization)
-        with self.database.transaction() as session:
+        with self.database.core_transaction() as connection:
             from app.core.services._common import ensure_account
 
-            ensure_account(session, caller.user_id)
-            yield session, caller
+            ensure_account(connection, caller.user_id)
+            yield connection, caller
 
     @contextmanager
     def reads(self) -> Iterator[LazyConnection]:

@@ -12,25 +12,9 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import ValidationFailed
 from app.core.models import Article, Comment, Tag, article_tags, favorites, follows
-from app.core.passwords import Passwords
 from app.core.services import _common, articles, comments, profiles, tags, users
-from app.core.tokens import TokenIssuer
 from app.core.validation import NewArticle, NewUser
-from app.platform.settings import TEST_PASSWORD_HASHING
-from tests.support.api import TEST_CONFIG
-
-PASSWORDS = Passwords(
-    time_cost=TEST_PASSWORD_HASHING.time_cost,
-    memory_cost_kib=TEST_PASSWORD_HASHING.memory_cost_kib,
-    parallelism=TEST_PASSWORD_HASHING.parallelism,
-)
-TOKENS = TokenIssuer(TEST_CONFIG["JWT_SECRET"], ttl_seconds=60)
-
-
-def register(session: Session, username: str) -> int:
-    new = NewUser(username=username, email=f"{username}@example.com", password="password123")
-    token = users.register(session, PASSWORDS, TOKENS, new)["user"]["token"]
-    return TOKENS.verify(token)
+from tests.support.services import PASSWORDS, TOKENS, register
 
 
 def write(session: Session, author_id: int, title: str, tag_names: list[str]) -> str:

@@ -5,6 +5,7 @@ was written."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import pymysql
 import pytest
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 import app.platform.db as db_module
 from app.core.models import Tag
@@ -113,3 +114,36 @@ def test_no_receipt_without_a_network_connection(fresh_database_url: Any) -> Non
         assert _receipts(database) == 0
     finally:
         database.dispose()
+
+
+# -- the same unit of work in Core (Database.core_transaction: the dedicated functions) --
+
+
+@pytest.mark.parametrize("committed", [True, False])
+def test_a_core_unit_whose_commit_lost_its_answer_is_settled_by_the_receipt(
+    database: Database, monkeypatch: pytest.MonkeyPatch, committed: bool
+) -> None:
+    dialect = type(database.bind.dialect)  # type: ignore[union-attr]
+    monkeypatch.setattr(dialect, "do_commit", _losing_the_answer(committed=committed))
+    with contextlib.ExitStack() as stack:
+        if not committed:
+            stack.enter_context(pytest.raises(OperationalError))
+        connection = stack.enter_context(database.core_transaction())
+        connection.execute(insert(Tag.__table__).values(name="dragons"))
+    monkeypatch.undo()
+    assert _tags(database) == (["dragons"] if committed else [])
+    assert _receipts(database) == int(committed)
+
+
+def test_a_core_unit_rolls_back_on_error_and_a_failed_savepoint_alone(database: Database) -> None:
+    tags = Tag.__table__
+    with pytest.raises(RuntimeError), database.core_transaction() as connection:
+        connection.execute(insert(tags).values(name="dragons"))
+        raise RuntimeError("the request failed")
+    assert _tags(database) == []
+    with database.core_transaction() as connection:
+        connection.execute(insert(tags).values(name="dragons"))
+        with pytest.raises(IntegrityError), connection.begin_nested():
+            connection.execute(insert(tags).values(name="dragons"))
+        connection.execute(insert(tags).values(name="knights"))
+    assert sorted(_tags(database)) == ["dragons", "knights"]

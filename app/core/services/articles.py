@@ -1,9 +1,11 @@
 """Articles, the feed and favorites.
 
 Reads select columns and shape rows (no ORM objects); every statement they run is built
-once, here, with bound parameters. The writes load and change ORM objects, importing the
-ORM classes when they run, so a function that only reads never loads the ORM; what a
-write answers is read back through the same read path.
+once, here, with bound parameters. A read is one statement: each article row carries its
+author, tags, favorites count, and whether the viewer favorited it and follows its author;
+a list's rows carry the list's count too (a page past the end asks for it apart). The
+writes are Core statements too, so no function loads the ORM (the monolith runs them in
+its ORM session); what a write answers is read back through the same read path.
 """
 
 from __future__ import annotations
@@ -11,32 +13,38 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
     Integer,
+    Label,
     Select,
     bindparam,
     delete,
     exists,
     func,
+    insert,
     select,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 
 from app.core import shapes
 from app.core.errors import NotFound, PermissionDenied
-from app.core.services._common import followed_among, insert_if_absent
+from app.core.services._common import (
+    insert_if_absent,
+    inserted_id,
+    json_array_agg,
+    json_strings,
+    viewer_follows,
+)
 from app.core.tables import article_tags, articles, favorites, follows, tags, users, utcnow
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from app.core.models import Article, Tag
-    from app.core.services._common import AnyRow, Executor
+    from app.core.services._common import AnyRow, Executor, Writer
     from app.core.validation import NewArticle, Page
 
 SLUG_BASE_MAX = 200
@@ -83,18 +91,33 @@ _SUMMARY_COLUMNS = (
     _VIEWER_FAVORITED,
 )
 _AUTHOR_COLUMNS = (users.c.username, users.c.bio, users.c.image)
+
+
+def _tag_names(article_id: ColumnElement[int]) -> Label[str]:
+    """A column: the names of the tags of the article `article_id` names, as JSON."""
+    return (
+        select(json_array_agg(tags.c.name))
+        .select_from(article_tags.join(tags, tags.c.id == article_tags.c.tag_id))
+        .where(article_tags.c.article_id == article_id)
+        .correlate_except(article_tags, tags)
+        .scalar_subquery()
+        .label("tag_names")
+    )
+
+
+def _details(article_id: ColumnElement[int], author_id: ColumnElement[int]) -> tuple[Any, ...]:
+    """What an article row carries beyond the article's own columns: its author's, its
+    tags, and whether the viewer follows its author."""
+    return (*_AUTHOR_COLUMNS, _tag_names(article_id), viewer_follows(author_id))
+
+
 _WITH_AUTHOR = articles.join(users, users.c.id == articles.c.author_id)
-_ARTICLE_BY = select(*_SUMMARY_COLUMNS, articles.c.body, *_AUTHOR_COLUMNS).select_from(_WITH_AUTHOR)
+_ARTICLE_BY = select(
+    *_SUMMARY_COLUMNS, articles.c.body, *_details(articles.c.id, articles.c.author_id)
+).select_from(_WITH_AUTHOR)
 _ARTICLE_BY_SLUG = _ARTICLE_BY.where(articles.c.slug == bindparam("slug"))
 _ARTICLE_BY_ID = _ARTICLE_BY.where(articles.c.id == bindparam("article_id"))
 _ARTICLE_ID_BY_SLUG = select(articles.c.id).where(articles.c.slug == bindparam("slug"))
-
-_IDS: BindParameter[int] = bindparam("ids", expanding=True)
-_TAGS_OF = (
-    select(article_tags.c.article_id, tags.c.name)
-    .join(tags, tags.c.id == article_tags.c.tag_id)
-    .where(article_tags.c.article_id.in_(_IDS))
-)
 
 # The filters of a list, each with one bound parameter of its own name. Subqueries name
 # users through aliases of their own: the list joins `users` for the author, and a
@@ -125,7 +148,8 @@ _FILTERS: dict[str, ColumnElement[bool]] = {
 
 class _ListStatements:
     """The count and the page of a list with a given set of filters, built on first use
-    (there are few such sets) and then reused."""
+    (there are few such sets) and then reused. Each row of the page carries the count as
+    `total`: the database runs that subquery once, in the same round trip."""
 
     def __init__(self) -> None:
         self._built: dict[tuple[str, ...], tuple[Select[int], Select[*tuple[Any, ...]]]] = {}
@@ -146,8 +170,10 @@ class _ListStatements:
                 .offset(bindparam("offset", type_=Integer))
                 .subquery("page")
             )
+            # The tags and the follows are looked up for the page's rows alone.
+            total = count.correlate(None).scalar_subquery().label("total")
             page = (
-                select(*cut.c, *_AUTHOR_COLUMNS)
+                select(*cut.c, *_details(cut.c.id, cut.c.author_id), total)
                 .join_from(cut, users, users.c.id == cut.c.author_id)
                 .order_by(cut.c.created_at.desc(), cut.c.id.desc())
             )
@@ -163,34 +189,21 @@ _LIST_COUNT, _LIST_PAGE = _list_statements(())
 _FEED_COUNT, _FEED_PAGE = _list_statements(("feed",))
 
 
-def _present(
-    executor: Executor, rows: Sequence[AnyRow], viewer_id: int | None, *, with_body: bool
-) -> list[dict[str, Any]]:
-    """Shape article rows (read with `viewer_id` bound, their authors' columns joined),
-    fetching the tags and whether the viewer follows each author in bulk."""
-    if not rows:
-        return []
-    ids = {"ids": [row.id for row in rows]}
-    tag_names: dict[int, list[str]] = {}
-    for article_id, name in executor.execute(_TAGS_OF, ids):
-        tag_names.setdefault(article_id, []).append(name)
-    following = followed_among(executor, viewer_id, {row.author_id for row in rows})
-    return [
-        shapes.article(
-            row,
-            author=row,
-            tags=tag_names.get(row.id, ()),
-            favorited=bool(row.viewer_favorited),
-            favorites_count=row.favorites_count,
-            following_author=row.author_id in following,
-            with_body=with_body,
-        )
-        for row in rows
-    ]
+def _shape(row: AnyRow, *, with_body: bool) -> dict[str, Any]:
+    """An article row (read with `viewer_id` bound) as the API shows it."""
+    return shapes.article(
+        row,
+        author=row,
+        tags=json_strings(row.tag_names),
+        favorited=bool(row.viewer_favorited),
+        favorites_count=row.favorites_count,
+        following_author=bool(row.following_author),
+        with_body=with_body,
+    )
 
 
-def _single(executor: Executor, row: AnyRow, viewer_id: int | None) -> dict[str, Any]:
-    return {"article": _present(executor, [row], viewer_id, with_body=True)[0]}
+def _single(row: AnyRow) -> dict[str, Any]:
+    return {"article": _shape(row, with_body=True)}
 
 
 def _page(
@@ -200,11 +213,16 @@ def _page(
     viewer_id: int | None,
 ) -> dict[str, Any]:
     count, listing = _list_statements(tuple(filters))
-    total = executor.execute(count, filters).scalar() or 0
     window = {"limit": page.limit, "offset": page.offset, "viewer_id": viewer_id}
     rows = executor.execute(listing, filters | window).all()
+    if rows:
+        total = rows[0].total
+    elif page.offset == 0:
+        total = 0  # nothing on the first page: nothing at all
+    else:
+        total = executor.execute(count, filters).scalar() or 0
     return {
-        "articles": _present(executor, rows, viewer_id, with_body=False),
+        "articles": [_shape(row, with_body=False) for row in rows],
         "articlesCount": total,
     }
 
@@ -238,34 +256,38 @@ def _row_by_slug(executor: Executor, slug: str, viewer_id: int | None) -> AnyRow
 
 
 def get_article(executor: Executor, slug: str, viewer_id: int | None) -> dict[str, Any]:
-    return _single(executor, _row_by_slug(executor, slug, viewer_id), viewer_id)
+    return _single(_row_by_slug(executor, slug, viewer_id))
 
 
-def _answer_for(session: Session, article_id: int, viewer_id: int) -> dict[str, Any]:
+def _answer_for(session: Writer, article_id: int, viewer_id: int) -> dict[str, Any]:
     """What a write answers: the article as it now is, read as the reads read it."""
-    session.flush()
     row = session.execute(_ARTICLE_BY_ID, {"article_id": article_id, "viewer_id": viewer_id}).one()
-    return _single(session, row, viewer_id)
+    return _single(row)
 
 
 # --- writes -----------------------------------------------------------------------------
 
+_OWNED_BY_SLUG = select(articles.c.id, articles.c.author_id, articles.c.slug).where(
+    articles.c.slug == bindparam("slug")
+)
+_TAG_IDS_NAMED = select(tags.c.name, tags.c.id).where(
+    tags.c.name.in_(bindparam("names", expanding=True))
+)
+_TAG_ID_NAMED = select(tags.c.id).where(tags.c.name == bindparam("name"))
+_TAG_IDS_OF = select(article_tags.c.tag_id).where(article_tags.c.article_id == bindparam("id"))
+_AUTHOR = select(*_AUTHOR_COLUMNS).where(users.c.id == bindparam("user_id"))
 
-def _article_id_by_slug(session: Session, slug: str) -> int:
+
+def _article_id_by_slug(session: Writer, slug: str) -> int:
     article_id = session.execute(_ARTICLE_ID_BY_SLUG, {"slug": slug}).scalar()
     if article_id is None:
         raise NotFound(f"article {slug!r} not found")
     return int(article_id)
 
 
-def _owned_article(session: Session, slug: str, user_id: int) -> Article:
-    from sqlalchemy.orm import selectinload
-
-    from app.core.models import Article
-
-    item = session.scalar(
-        select(Article).options(selectinload(Article.tags)).where(Article.slug == slug)
-    )
+def _owned_article(session: Writer, slug: str, user_id: int) -> AnyRow:
+    """The row (id, author_id, slug) of the caller's own article `slug`."""
+    item = session.execute(_OWNED_BY_SLUG, {"slug": slug}).first()
     if item is None:
         raise NotFound(f"article {slug!r} not found")
     if item.author_id != user_id:
@@ -273,28 +295,44 @@ def _owned_article(session: Session, slug: str, user_id: int) -> Article:
     return item
 
 
-def _tags_named(session: Session, names: Sequence[str]) -> list[Tag]:
-    """The Tag rows for `names`, creating the missing ones."""
-    from app.core.models import Tag
-
+def _tag_ids(session: Writer, names: Sequence[str]) -> list[int]:
+    """The ids of the tags named `names`, in order, creating the missing ones."""
     if not names:
         return []
-    found = {tag.name: tag for tag in session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    found: dict[str, int] = dict(session.execute(_TAG_IDS_NAMED, {"names": list(names)}).all())
     for name in names:
         if name in found:
             continue
         try:
             with session.begin_nested():
-                tag = Tag(name=name)
-                session.add(tag)
-            found[name] = tag
+                found[name] = inserted_id(session.execute(insert(tags).values(name=name)))
         except IntegrityError:
             # Created concurrently by another request: use that one.
-            found[name] = session.scalars(select(Tag).where(Tag.name == name)).one()
+            found[name] = session.execute(_TAG_ID_NAMED, {"name": name}).scalar_one()
     return [found[name] for name in names]
 
 
-def _slug_taken(session: Session, slug: str, exclude_id: int | None) -> bool:
+def _links(article_id: int, tag_ids: Iterable[int]) -> list[dict[str, int]]:
+    return [{"article_id": article_id, "tag_id": tag_id} for tag_id in tag_ids]
+
+
+def _set_tags(session: Writer, article_id: int, names: Sequence[str]) -> None:
+    """The article's tags become `names`: links no longer wanted go, new ones come."""
+    wanted = dict.fromkeys(_tag_ids(session, names))
+    current = set(session.execute(_TAG_IDS_OF, {"id": article_id}).scalars())
+    gone = current.difference(wanted)
+    if gone:
+        session.execute(
+            delete(article_tags).where(
+                article_tags.c.article_id == article_id, article_tags.c.tag_id.in_(gone)
+            )
+        )
+    added = [tag_id for tag_id in wanted if tag_id not in current]
+    if added:
+        session.execute(insert(article_tags), _links(article_id, added))
+
+
+def _slug_taken(session: Writer, slug: str, exclude_id: int | None) -> bool:
     if slug in RESERVED_SLUGS:
         return True
     query = select(articles.c.id).where(articles.c.slug == slug)
@@ -303,20 +341,19 @@ def _slug_taken(session: Session, slug: str, exclude_id: int | None) -> bool:
     return session.execute(query).first() is not None
 
 
-def _assign_unique_slug(session: Session, item: Article, title: str) -> None:
-    """Give `item` a slug from `title`, add it and flush it; a clash gets a random suffix."""
+def _with_unique_slug(
+    session: Writer, title: str, write: Callable[[str], None], exclude_id: int | None
+) -> None:
+    """`write(slug)` with a slug from `title` that no other article has; a clash gets a
+    random suffix. Each attempt runs in a savepoint, so a clash with a concurrent request
+    (the unique index refuses it) rolls back to it instead of failing the transaction."""
     base = slugify(title)
     candidate = base
     for _ in range(_SLUG_ATTEMPTS):
-        if not _slug_taken(session, candidate, item.id):
+        if not _slug_taken(session, candidate, exclude_id):
             try:
-                # begin_nested() first flushes what is already pending, outside the
-                # savepoint: the slug is set and the item added inside it, so a clash
-                # rolls back to the savepoint instead of failing the whole transaction.
                 with session.begin_nested():
-                    item.slug = candidate
-                    session.add(item)
-                    session.flush()
+                    write(candidate)
                 return
             except IntegrityError:
                 pass  # taken by a concurrent request since the check
@@ -324,37 +361,47 @@ def _assign_unique_slug(session: Session, item: Article, title: str) -> None:
     raise RuntimeError("could not find a free slug")  # pragma: no cover - 2**32 odds per try
 
 
-def create_article(session: Session, author_id: int, new: NewArticle) -> dict[str, Any]:
-    from app.core.models import Article, User
-
-    author = session.get(User, author_id)
+def create_article(session: Writer, author_id: int, new: NewArticle) -> dict[str, Any]:
+    """The new article, answered from what was written (not read back): nobody has
+    favorited it yet, and its author cannot follow themself."""
+    author = session.execute(_AUTHOR, {"user_id": author_id}).first()
     if author is None:
         raise NotFound("author not found")
-    item = Article(
-        title=new.title,
-        description=new.description,
-        body=new.body,
-        author=author,
-        tags=_tags_named(session, new.tags),
-    )
-    _assign_unique_slug(session, item, new.title)
-    return _answer_for(session, item.id, author_id)
+    tag_ids = _tag_ids(session, new.tags)
+    now = utcnow()
+    item = SimpleNamespace(title=new.title, description=new.description, body=new.body,
+                           created_at=now, updated_at=now)  # fmt: skip
+    created: list[int] = []
+
+    def insert_article(slug: str) -> None:
+        statement = insert(articles).values(slug=slug, author_id=author_id, **vars(item))
+        created.append(inserted_id(session.execute(statement)))
+        item.slug = slug
+
+    _with_unique_slug(session, new.title, insert_article, None)
+    [article_id] = created
+    if tag_ids:
+        session.execute(insert(article_tags), _links(article_id, dict.fromkeys(tag_ids)))
+    article = shapes.article(item, author=author, tags=new.tags, favorited=False,
+                             favorites_count=0, following_author=False)  # fmt: skip
+    return {"article": article}
 
 
 def update_article(
-    session: Session, slug: str, user_id: int, changes: dict[str, Any]
+    session: Writer, slug: str, user_id: int, changes: dict[str, Any]
 ) -> dict[str, Any]:
     item = _owned_article(session, slug, user_id)
-    for name in ("description", "body"):
-        if name in changes:
-            setattr(item, name, changes[name])
+    this = articles.c.id == item.id
+    values = {name: changes[name] for name in ("title", "description", "body") if name in changes}
+    session.execute(update(articles).where(this).values(updated_at=utcnow(), **values))
     if "tags" in changes:
-        item.tags = _tags_named(session, changes["tags"])
-    item.updated_at = utcnow()
-    if "title" in changes:
-        item.title = changes["title"]
-        if slugify(changes["title"]) != slugify_base(item.slug):
-            _assign_unique_slug(session, item, changes["title"])
+        _set_tags(session, item.id, changes["tags"])
+    if "title" in changes and slugify(changes["title"]) != slugify_base(item.slug):
+
+        def set_slug(candidate: str) -> None:
+            session.execute(update(articles).where(this).values(slug=candidate))
+
+        _with_unique_slug(session, changes["title"], set_slug, item.id)
     return _answer_for(session, item.id, user_id)
 
 
@@ -363,19 +410,19 @@ def slugify_base(slug: str) -> str:
     return re.sub(r"-[0-9a-f]{8}$", "", slug)
 
 
-def delete_article(session: Session, slug: str, user_id: int) -> None:
+def delete_article(session: Writer, slug: str, user_id: int) -> None:
     item = _owned_article(session, slug, user_id)
     # Comments, favorites and tag links go with it through ON DELETE CASCADE.
     session.execute(delete(articles).where(articles.c.id == item.id))
 
 
-def favorite(session: Session, slug: str, user_id: int) -> dict[str, Any]:
+def favorite(session: Writer, slug: str, user_id: int) -> dict[str, Any]:
     article_id = _article_id_by_slug(session, slug)
     insert_if_absent(session, favorites, user_id=user_id, article_id=article_id)
     return _answer_for(session, article_id, user_id)
 
 
-def unfavorite(session: Session, slug: str, user_id: int) -> dict[str, Any]:
+def unfavorite(session: Writer, slug: str, user_id: int) -> dict[str, Any]:
     article_id = _article_id_by_slug(session, slug)
     session.execute(
         delete(favorites).where(

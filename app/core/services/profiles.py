@@ -4,30 +4,36 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, select
 
 from app.core import shapes
-from app.core.errors import ValidationFailed
+from app.core.errors import NotFound, ValidationFailed
 from app.core.services._common import (
-    followed_among,
     insert_if_absent,
     profile_by_username,
+    viewer_follows,
 )
-from app.core.tables import follows
+from app.core.tables import follows, users
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from app.core.services._common import Executor, Writer
 
-    from app.core.services._common import Executor
+
+# The profile and whether the viewer (the bound `viewer_id`) follows it, in one statement.
+_PROFILE_SEEN_BY = select(
+    users.c.username, users.c.bio, users.c.image, viewer_follows(users.c.id)
+).where(users.c.username == bindparam("username"))
 
 
 def get_profile(executor: Executor, username: str, viewer_id: int | None) -> dict[str, Any]:
-    person = profile_by_username(executor, username)
-    following = person.id in followed_among(executor, viewer_id, [person.id])
-    return {"profile": shapes.profile(person, following=following)}
+    parameters = {"username": username, "viewer_id": viewer_id}
+    person = executor.execute(_PROFILE_SEEN_BY, parameters).first()
+    if person is None:
+        raise NotFound(f"profile {username!r} not found")
+    return {"profile": shapes.profile(person, following=bool(person.following_author))}
 
 
-def follow(session: Session, username: str, follower_id: int) -> dict[str, Any]:
+def follow(session: Writer, username: str, follower_id: int) -> dict[str, Any]:
     person = profile_by_username(session, username)
     if person.id == follower_id:
         raise ValidationFailed("you cannot follow yourself")
@@ -35,7 +41,7 @@ def follow(session: Session, username: str, follower_id: int) -> dict[str, Any]:
     return {"profile": shapes.profile(person, following=True)}
 
 
-def unfollow(session: Session, username: str, follower_id: int) -> dict[str, Any]:
+def unfollow(session: Writer, username: str, follower_id: int) -> dict[str, Any]:
     person = profile_by_username(session, username)
     session.execute(
         delete(follows).where(

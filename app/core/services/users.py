@@ -1,13 +1,14 @@
 """Registration, login and the current user's account.
 
-Reading the current account selects columns; the writes import the ORM classes when
-they run, so a function that only reads the account never loads the ORM."""
+Reading the current account and changing it are Core statements, so no function loads the
+ORM; registration and login (the monolith's) import the ORM classes when they run."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core import shapes
@@ -18,21 +19,22 @@ from app.core.tables import users
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from app.core.models import User
     from app.core.passwords import Passwords
-    from app.core.services._common import Executor
+    from app.core.services._common import Executor, Writer
     from app.core.tokens import TokenIssuer
     from app.core.validation import LoginRequest, NewUser
 
 _ACCOUNT = select(users.c.email, users.c.username, users.c.bio, users.c.image).where(
     users.c.id == bindparam("user_id")
 )
+# The account's columns a client may change.
+_CHANGEABLE = ("username", "email", "bio", "image")
 
 __all__ = ["current_user", "ensure_account", "login", "register", "update_user"]
 
 
 def _ensure_available(
-    session: Session, *, username: str | None, email: str | None, exclude_id: int | None = None
+    session: Writer, *, username: str | None, email: str | None, exclude_id: int | None = None
 ) -> None:
     problems = []
     for column, value, label in (
@@ -91,10 +93,8 @@ def login(
     return {"user": shapes.user(account, tokens.issue(account.id))}
 
 
-def _current(session: Session, user_id: int) -> User:
-    from app.core.models import User
-
-    account = session.get(User, user_id)
+def _account(executor: Executor, user_id: int) -> Any:
+    account = executor.execute(_ACCOUNT, {"user_id": user_id}).first()
     if account is None:
         # A valid signature for an account that no longer exists.
         raise AuthenticationRequired("token is invalid")
@@ -102,29 +102,31 @@ def _current(session: Session, user_id: int) -> User:
 
 
 def current_user(executor: Executor, user_id: int, token: str) -> dict[str, Any]:
-    account = executor.execute(_ACCOUNT, {"user_id": user_id}).first()
-    if account is None:
-        # A valid signature for an account that no longer exists.
-        raise AuthenticationRequired("token is invalid")
-    return {"user": shapes.user(account, token)}
+    return {"user": shapes.user(_account(executor, user_id), token)}
 
 
 def update_user(
-    session: Session, passwords: Passwords, user_id: int, token: str, changes: dict[str, Any]
+    session: Writer, passwords: Passwords, user_id: int, token: str, changes: dict[str, Any]
 ) -> dict[str, Any]:
-    account = _current(session, user_id)
+    account = _account(session, user_id)._asdict()
     _ensure_available(
         session,
         username=changes.get("username"),
         email=changes.get("email"),
-        exclude_id=account.id,
+        exclude_id=user_id,
     )
-    for name in ("username", "email", "image"):
-        if name in changes:
-            setattr(account, name, changes[name])
-    if "bio" in changes:
-        account.bio = changes["bio"] or ""
+    wanted = {name: changes[name] for name in _CHANGEABLE if name in changes}
+    if "bio" in wanted:
+        wanted["bio"] = wanted["bio"] or ""
+    # Only what differs is written (so a change to nothing leaves updated_at alone).
+    values = {name: value for name, value in wanted.items() if account[name] != value}
     if "password" in changes:
-        account.password_hash = passwords.hash(changes["password"])
-    _flush_unique(session)
-    return {"user": shapes.user(account, token)}
+        values["password_hash"] = passwords.hash(changes["password"])
+    if values:
+        try:
+            with session.begin_nested():
+                session.execute(update(users).where(users.c.id == user_id).values(**values))
+        except IntegrityError:
+            # A concurrent request took the username or email since the check.
+            raise ValidationFailed("username or email has already been taken") from None
+    return {"user": shapes.user(SimpleNamespace(**(account | wanted)), token)}

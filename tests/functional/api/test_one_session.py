@@ -1,5 +1,5 @@
 """The monolith finds the caller inside the request's own session: an authenticated
-request opens one session (one connection checkout), whether it reads or writes."""
+request opens one unit of work (one connection checkout), whether it reads or writes."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def test_an_authenticated_request_opens_one_session(
     actions.article(celeb)
     database = app.extensions["conduit"].database
     opened: list[str] = []
-    factory, connect = database.sessions, database.connect
+    factory, connect, core = database.sessions, database.connect, database.core_transaction
 
     def session() -> Any:
         opened.append("session")
@@ -59,12 +59,17 @@ def test_an_authenticated_request_opens_one_session(
         opened.append("connection")
         return connect()
 
-    # Every unit of work goes through the session factory or connect().
+    def core_transaction() -> Any:
+        opened.append("core transaction")
+        return core()
+
+    # Every unit of work goes through the session factory, connect() or core_transaction().
     monkeypatch.setattr(database, "_sessions", session)
     monkeypatch.setattr(database, "connect", connection)
+    monkeypatch.setattr(database, "core_transaction", core_transaction)
     response = monolith_client.open(path, method=method, json=body, headers=bearer(fan.token))
     assert response.status_code == status, response.get_data(as_text=True)
-    assert opened == ["session"]
+    assert len(opened) == 1, opened
 
 
 def test_an_account_gone_since_its_token_was_issued_is_still_refused(
