@@ -172,6 +172,9 @@ def test_a_function_primes_only_the_statements_its_handler_can_reach() -> None:
     assert len(reachable) < snapshot.prime()  # the monolith's priming takes every service
 
 
+# The reads build every statement at import. A write builds some per call (the columns
+# it sets vary): those are compiled by the first request that runs them, as `make bench`
+# shows in its restore figures.
 READS = [f for f in load_registry().switched if f.route.is_read]
 
 
