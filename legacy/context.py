@@ -12,8 +12,9 @@ from app.platform.http import JSON_CONTENT_TYPE, dumps, parse_json_body
 from app.platform.runtime import Caller, Runtime
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
     from sqlalchemy.orm import Session
+
+    from app.core.services._common import Writer
 
 
 def conduit() -> Runtime:
@@ -42,9 +43,10 @@ def required_caller() -> Caller:
 
 
 @contextmanager
-def writes() -> Iterator[tuple[Connection, Caller]]:
-    """The request's one transaction, as the caller it names (Runtime.writes)."""
-    with conduit().writes(authorization()) as unit:
+def writes() -> Iterator[tuple[Writer, Caller]]:
+    """The request's one transaction, in the monolith's ORM session, as the caller it
+    names (Runtime.writes)."""
+    with conduit().writes(authorization(), in_session=True) as unit:
         yield unit
 
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection, Executable, Result
 
     from app.core.passwords import Passwords
-    from app.core.services._common import Executor
+    from app.core.services._common import Executor, Writer
     from app.core.tokens import TokenIssuer
 
 
@@ -144,20 +144,25 @@ class Runtime:
     # Units of work ----------------------------------------------------------------------
 
     @contextmanager
-    def writes(self, authorization: str | None) -> Iterator[tuple[Connection, Caller]]:
-        """Where one request writes, as the caller it names: one transaction in Core
-        statements (Database.core_transaction: no ORM), committed on return, rolled back
-        on any exception; and the caller.
+    def writes(
+        self, authorization: str | None, *, in_session: bool = False
+    ) -> Iterator[tuple[Writer, Caller]]:
+        """Where one request writes, as the caller it names: one transaction, committed on
+        return, rolled back on any exception; and the caller. A function writes on a Core
+        connection (Database.core_transaction: no ORM to import); the monolith keeps its
+        ORM session (`in_session`, Database.transaction), its unit of work from before the
+        migration. The services take either.
 
         Credentials come first: none, or a token that does not verify, is a 401 before
         the database is touched. The account is then looked up inside the transaction,
         on its connection (one checkout per request)."""
         caller = self.required(authorization)
-        with self.database.core_transaction() as connection:
+        unit = self.database.transaction() if in_session else self.database.core_transaction()
+        with unit as writer:
             from app.core.services._common import ensure_account
 
-            ensure_account(connection, caller.user_id)
-            yield connection, caller
+            ensure_account(writer, caller.user_id)
+            yield writer, caller
 
     @contextmanager
     def reads(self) -> Iterator[LazyConnection]:
