@@ -8,6 +8,7 @@ import pytest
 
 from app.exports.settings import DEFAULT_EXPORTS_DIR, export_settings
 from app.platform.settings import ConfigError, Settings
+from tests.support.servers import REPO
 
 DEPLOYED = {
     "APP_ENV": "prod",
@@ -109,7 +110,7 @@ def test_a_function_that_never_exports_starts_without_export_variables() -> None
     result = subprocess.run(
         [sys.executable, "-c", code],
         env=environ,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=REPO,
         capture_output=True,
         text=True,
         check=False,

@@ -8,15 +8,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.api import TEST_CONFIG
 from tests.support.functions import FUNCTIONS
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.servers import REPO
 
 # Counts the collections that start while the module is imported (from the moment the
 # `app` package is, which is what raises the threshold), and reports the collector's
@@ -60,7 +58,7 @@ def import_fresh(module: str, *, on_lambda: bool) -> dict[str, Any]:
         capture_output=True,
         text=True,
         env=env,
-        cwd=ROOT,
+        cwd=REPO,
         timeout=120,
         check=False,
     )

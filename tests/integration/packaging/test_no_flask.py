@@ -29,6 +29,7 @@ from app.platform.settings import TEST_PASSWORD_HASHING
 from tests.support.api import TEST_CONFIG
 from tests.support.events import event_names, load_event
 from tests.support.functions import FUNCTIONS
+from tests.support.servers import REPO
 
 # Runs in the child: invoke the handler on the event read from stdin, then report the
 # response and every module loaded, to the file named on the command line.
@@ -134,7 +135,7 @@ def run_cold(module: str, event: dict[str, Any], url: str, out: Path) -> dict[st
         capture_output=True,
         text=True,
         env=env,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=REPO,
         timeout=120,
         check=False,
     )
