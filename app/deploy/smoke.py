@@ -9,11 +9,11 @@ or 422 where no token is needed).
 Each function's checks are derived from its routes (`route_checks`) and from the
 features it declares under `uses:` (`feature_checks`), so that a feature whose settings
 are wrong fails the deployment, not the first user who needs it; an entry in
-serverless.yml may add its own checks under `smoke:`. The deployed hooks learn each function's
-routes and extra checks from DEDICATED_FUNCTIONS, a JSON manifest the osls plugin
-scripts/serverless-dedicated-functions.js builds from serverless.yml (app.deploy.registry
-builds the same one for the tests). A function with no checks fails its deployment: none
-is let through untested.
+serverless.yml may add its own checks under `smoke:`. The deployed hooks learn each
+function's routes, features and extra checks from DEDICATED_FUNCTIONS, a JSON manifest
+the osls plugin scripts/serverless-dedicated-functions.js builds from serverless.yml
+(app.deploy.registry builds the same one for the tests). A function with no checks fails
+its deployment: none is let through untested.
 """
 
 from __future__ import annotations

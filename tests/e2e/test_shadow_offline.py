@@ -24,7 +24,8 @@ import pytest
 from app.deploy.gate import GateSettings, check_record, shadow_record
 from app.deploy.hooks import FAILED, Hook, run_hook
 from app.deploy.registry import Function, load_registry
-from tests.support.codedeploy import REGION, LambdaDouble, MotoCodeDeploy, hook_event
+from tests.support.aws import REGION
+from tests.support.codedeploy import LambdaDouble, MotoCodeDeploy, hook_event
 from tests.support.servers import REPO, free_port, serving
 
 pytestmark = pytest.mark.e2e

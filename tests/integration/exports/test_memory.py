@@ -30,7 +30,7 @@ from app.exports.runner import BUILT, ExportRunner
 from app.platform.blobs import PART_SIZE, S3BlobStore
 from app.platform.db import Database
 from tests.support.api import Actions, user_id_of
-from tests.support.exports import REGION
+from tests.support.aws import REGION
 
 ARTICLES = 3_000
 BODY_CHARS = 20_000
