@@ -28,6 +28,7 @@ SQL into it, so the first request compiles none of it. A fork stands in for a re
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import random
 import sys
