@@ -9,6 +9,10 @@ collection runs during init. Each handler module calls `init_finished()` once it
 singletons exist: everything made so far is frozen (moved out of the collector's reach
 for good) and the usual thresholds come back. A handler module that never calls it still
 gets a collection every `_INIT_THRESHOLD` allocations, never an unbounded heap.
+
+Also on Lambda, before anything imports SQLAlchemy: the standard-library packages it
+imports for its asyncio support alone are loaded on first use, not at cold start
+(app.platform.deferred_imports).
 """
 
 from __future__ import annotations
@@ -20,8 +24,13 @@ import sys
 # The monolith's init allocates ~130 000 objects the collector tracks; a function's fewer.
 _INIT_THRESHOLD = 2_000_000
 _thresholds = gc.get_threshold()
-if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and gc.get_threshold()[0] < _INIT_THRESHOLD:
-    gc.set_threshold(_INIT_THRESHOLD, *_thresholds[1:])
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    if gc.get_threshold()[0] < _INIT_THRESHOLD:
+        gc.set_threshold(_INIT_THRESHOLD, *_thresholds[1:])
+    # Before SQLAlchemy is imported: what it imports for asyncio alone waits for first use.
+    from app.platform import deferred_imports
+
+    deferred_imports.install()
 
 
 def init_finished() -> None:

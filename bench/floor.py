@@ -7,17 +7,25 @@ unless it changed exactly one row. No framework, no auth check, no shaping: what
 dedicated function can beat. The writes act for the user BENCH_WRITER_ID (the bench's
 writer, whose token the other sides are sent).
 
-The signer is this checkout's app/platform/rds_iam.py, copied next to this file as
-`floor_rds_iam` (standard library only), so the floor stays the same whichever package
-is measured."""
+Like every function on Lambda, it defers the standard-library packages SQLAlchemy imports
+for its asyncio support alone (app/platform/deferred_imports.py) before importing it.
 
-import json
-import os
-import re
-from datetime import UTC, datetime
+The signer and the deferral are this checkout's app/platform/rds_iam.py and
+app/platform/deferred_imports.py, copied next to this file as `floor_rds_iam` and
+`floor_deferred_imports` (standard library only), so the floor stays the same whichever
+package is measured."""
 
-import floor_rds_iam
-from sqlalchemy import create_engine, event, text
+import floor_deferred_imports
+
+floor_deferred_imports.install()
+
+import json  # noqa: E402 - after the deferral, as in a function
+import os  # noqa: E402
+import re  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+
+import floor_rds_iam  # noqa: E402
+from sqlalchemy import create_engine, event, text  # noqa: E402
 
 if os.environ.get("DB_HOST"):
     engine = create_engine(

@@ -167,6 +167,9 @@ def unpack(archive: Path) -> tuple[Path, Path]:
         zipped.extractall(task)
     _compile_beside(ROOT / "bench" / "floor.py", task / "floor.py")
     _compile_beside(ROOT / "app" / "platform" / "rds_iam.py", task / "floor_rds_iam.py")
+    _compile_beside(
+        ROOT / "app" / "platform" / "deferred_imports.py", task / "floor_deferred_imports.py"
+    )
     runtime.mkdir(parents=True)
     site = Path(sysconfig.get_paths()["purelib"])
     for name in LAMBDA_RUNTIME_PACKAGES:

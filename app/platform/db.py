@@ -10,13 +10,12 @@ connection with `connect()`: the ORM is imported only when a session is first ma
 from __future__ import annotations
 
 import itertools
-import ssl
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select
@@ -138,7 +137,9 @@ def _begin_sqlite_transaction(connection: Connection) -> None:
 def create_db_engine(url: str, **overrides: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        folder = os.path.dirname(parsed.database)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
     options = engine_options(url)
     connect_args = options.get("connect_args", {}) | overrides.pop("connect_args", {})
     options |= overrides
@@ -275,6 +276,9 @@ class Database:
         if access.tls:
             # The system trust store holds the Amazon roots that sign RDS Proxy's
             # certificates; hostname checking and CERT_REQUIRED are the defaults here.
+            # Imported here: a function without TLS (SQLite, DB_TLS=false) never loads it.
+            import ssl
+
             overrides["connect_args"] = {"ssl": ssl.create_default_context()}
         elif is_mysql and access.host:
             # DB_TLS=false: no TLS. Left to itself PyMySQL would try TLS when the server
