@@ -18,10 +18,11 @@ from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select
+from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, event, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from app.core.tables import utcnow, write_receipts
 from app.platform import snapshot
 from app.platform.observability import logger
 from app.platform.rds_iam import IamAuthToken
@@ -49,6 +50,16 @@ MYSQL_PING_TIMEOUT_SECONDS = 1.5
 RECEIPT_TTL = timedelta(hours=1)
 RECEIPT_PRUNE_EVERY = 100
 RECEIPT_PRUNE_BATCH = 1000
+
+# A write receipt, inserted in the unit of work it vouches for; and the locking read that
+# finds it (it waits while that transaction is still finishing on the server). Built at
+# import, so SnapStart priming compiles them (app.platform.snapshot).
+_NEW_RECEIPT = insert(write_receipts).values(id=bindparam("receipt"), created_at=bindparam("now"))
+_RECEIPT = (
+    select(write_receipts.c.id)
+    .where(write_receipts.c.id == bindparam("receipt"))
+    .with_for_update(read=True)
+)
 
 # One connection per Lambda execution environment: it serves one request at a time,
 # so a second connection would only ever sit idle holding a proxy slot.
@@ -197,11 +208,9 @@ class Database:
     def _issue_receipt(self, session: Session | Connection) -> str:
         """A new write receipt, inserted in the session's transaction; every
         RECEIPT_PRUNE_EVERY-th also deletes receipts older than RECEIPT_TTL."""
-        from app.core.tables import utcnow, write_receipts
-
         receipt = uuid.uuid4().hex
         now = utcnow()
-        session.execute(insert(write_receipts).values(id=receipt, created_at=now))
+        session.execute(_NEW_RECEIPT, {"receipt": receipt, "now": now})
         if next(self._writes) % RECEIPT_PRUNE_EVERY == 0:
             session.execute(
                 delete(write_receipts)
@@ -213,15 +222,8 @@ class Database:
     def _committed(self, receipt: str) -> bool:
         """Whether the transaction that inserted `receipt` committed. The locking read
         waits while that transaction is still finishing on the server."""
-        from app.core.tables import write_receipts
-
-        query = (
-            select(write_receipts.c.id)
-            .where(write_receipts.c.id == receipt)
-            .with_for_update(read=True)
-        )
         with self.connect() as connection:
-            return connection.execute(query).first() is not None
+            return connection.execute(_RECEIPT, {"receipt": receipt}).first() is not None
 
     @contextmanager
     def _settled(
@@ -357,15 +359,19 @@ class Database:
 
     def reconnect(self) -> None:
         """Open the pooled connection now, after a SnapStart restore, so that the first
-        request does not wait for it; then, the dialect having met the server, compile the
-        primed statements into the engine's cache (snapshot.fill_statement_cache). A
-        database that does not answer is left for that request to meet (and answer 503):
-        the runtime gives the hooks 10 s in all."""
+        request does not wait for it (on SQLite, read the schema too); then, the dialect
+        having met the server, compile the primed statements into the engine's cache
+        (snapshot.fill_statement_cache). A database that does not answer is left for that
+        request to meet (and answer 503): the runtime gives the hooks 10 s in all."""
         if not isinstance(self.bind, Engine):
             return
         try:
-            with self.bind.connect():
-                pass
+            with self.bind.connect() as connection:
+                if self.bind.dialect.name == "sqlite":
+                    # SQLite opens the file lazily and reads the schema at a connection's
+                    # first statement that names a table: done here, as MySQL's handshake
+                    # and dialect initialisation are, not in the first request.
+                    connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
         except DBAPIError as error:
             logger.warning("no database connection after the restore", error=str(error))
             return

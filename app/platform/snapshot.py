@@ -131,8 +131,9 @@ def _held(value: object) -> list[Executable]:
 def reachable_statements(module_name: str) -> list[Executable]:
     """The module-level statements a handler module can reach: its code and that of every
     function of this project it names, followed by name through the modules, classes and
-    objects of this project they name, down to the statements they name or those objects
-    keep (a cache of statements built at import). A name is looked up wherever it could
+    objects of this project they name (and the classes of the objects those objects hold),
+    down to the statements they name or those objects keep (a cache of statements built at
+    import). A name is looked up wherever it could
     resolve, so this may find a statement too many; one built per call is found by none,
     and is compiled by its first use."""
     import inspect
@@ -147,6 +148,7 @@ def reachable_statements(module_name: str) -> list[Executable]:
     scopes: list[object] = []  # where a name may resolve
     found: dict[int, Executable] = {}
     seen: set[types.CodeType] = set()
+    met: set[int] = set()  # the objects of ours met so far
     stack: list[tuple[types.CodeType, object]] = [(code, sys.modules[module_name])]
     while stack:
         current, home = stack.pop()  # a code object, and the module it belongs to
@@ -169,10 +171,15 @@ def reachable_statements(module_name: str) -> list[Executable]:
                 elif isinstance(value, (types.ModuleType, type)) and _ours(value):
                     if value not in scopes:
                         scopes.append(value)
-                elif _ours(type(value)) and type(value) not in scopes:  # an object of ours
-                    scopes.append(type(value))
+                elif _ours(type(value)) and id(value) not in met:  # an object of ours
+                    met.add(id(value))
                     for held in _held(value):  # statements it built and keeps (a cache)
                         found[id(held)] = held
+                    # Its class, and those of the objects of ours it holds (a runtime's
+                    # database): their methods are named through it.
+                    for part in (value, *getattr(value, "__dict__", {}).values()):
+                        if _ours(type(part)) and type(part) not in scopes:
+                            scopes.append(type(part))
     return list(found.values())
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Boolean, bindparam, case, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core import shapes
@@ -29,6 +29,34 @@ _ACCOUNT = select(users.c.email, users.c.username, users.c.bio, users.c.image).w
 )
 # The account's columns a client may change.
 _CHANGEABLE = ("username", "email", "bio", "image")
+# Whether another account has this username (email): `other_than` is the account being
+# changed, or 0 (no account has that id) for a new one.
+_USERNAME_TAKEN = select(users.c.id).where(
+    users.c.username == bindparam("value"), users.c.id != bindparam("other_than")
+)
+_EMAIL_TAKEN = select(users.c.id).where(
+    users.c.email == bindparam("value"), users.c.id != bindparam("other_than")
+)
+# One UPDATE for any set of changes, so it is built and compiled once (and primed for
+# SnapStart): each column is set to `new_<column>` where `set_<column>` is true and keeps
+# its value otherwise.
+_WRITABLE = (*_CHANGEABLE, "password_hash")
+_UPDATE_ACCOUNT = (
+    update(users)
+    .where(users.c.id == bindparam("user_id"))
+    .values(
+        {
+            name: case(
+                (
+                    bindparam(f"set_{name}", type_=Boolean),
+                    bindparam(f"new_{name}", type_=users.c[name].type),
+                ),
+                else_=users.c[name],
+            )
+            for name in _WRITABLE
+        }
+    )
+)
 
 __all__ = ["current_user", "ensure_account", "login", "register", "update_user"]
 
@@ -37,16 +65,13 @@ def _ensure_available(
     session: Writer, *, username: str | None, email: str | None, exclude_id: int | None = None
 ) -> None:
     problems = []
-    for column, value, label in (
-        (users.c.username, username, "username"),
-        (users.c.email, email, "email"),
+    for label, value, query in (
+        ("username", username, _USERNAME_TAKEN),
+        ("email", email, _EMAIL_TAKEN),
     ):
         if value is None:
             continue
-        query = select(users.c.id).where(column == value)
-        if exclude_id is not None:
-            query = query.where(users.c.id != exclude_id)
-        if session.scalar(query) is not None:
+        if session.scalar(query, {"value": value, "other_than": exclude_id or 0}) is not None:
             problems.append(f"{label} has already been taken")
     if problems:
         raise ValidationFailed(*problems)
@@ -125,7 +150,9 @@ def update_user(
     if values:
         try:
             with session.begin_nested():
-                session.execute(update(users).where(users.c.id == user_id).values(**values))
+                changed: dict[str, Any] = {f"set_{name}": name in values for name in _WRITABLE}
+                changed |= {f"new_{name}": values.get(name) for name in _WRITABLE}
+                session.execute(_UPDATE_ACCOUNT, {"user_id": user_id, **changed})
         except IntegrityError:
             # A concurrent request took the username or email since the check.
             raise ValidationFailed("username or email has already been taken") from None
