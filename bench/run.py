@@ -16,8 +16,10 @@ route's main query). On SQLite and on MariaDB.
   (--write-warm for a write route, each invocation a request of its own: bench/writes.py);
 - memory: the peak RSS of that process after the warm run.
 
-Every process of a round is started in a shuffled order, so load on this shared machine
-falls on all sides alike; each ratio is the median over rounds of that round's ratio.
+In each round the (backend, route) cells come in a shuffled order, and the sides of a
+cell run one after another in a shuffled order, so the processes a ratio compares run
+seconds apart and load on this shared machine falls on all sides alike; each ratio is the
+median over rounds of that round's ratio.
 Writes bench/out/results.json, bench/out/results.md and bench/out/bench.svg.
 """
 
@@ -491,8 +493,12 @@ def main(argv: list[str] | None = None) -> int:
     shuffle = random.Random(args.seed)  # noqa: S311 - an order, not a secret
     runs: dict[tuple[str, str, str], list[Run]] = {}
     for round_number in range(args.rounds):
-        jobs = [(b, t, s) for b in backends for t in routes for s in SIDES]
-        shuffle.shuffle(jobs)
+        # The (backend, route) cells in a shuffled order, and the sides of each one after
+        # another, in a shuffled order too: the processes a ratio compares run within
+        # seconds of each other, under the same load (a round takes about a minute).
+        cells = [(b, t) for b in backends for t in routes]
+        shuffle.shuffle(cells)
+        jobs = [(b, t, s) for b, t in cells for s in shuffle.sample(SIDES, len(SIDES))]
         for backend, target, side in jobs:
             env = base_env(task) | backends[backend] | {"AWS_LAMBDA_FUNCTION_NAME": f"bench-{side}"}
             if target.kind == "read":

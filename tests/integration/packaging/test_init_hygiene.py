@@ -171,3 +171,24 @@ print(json.dumps({"deferred": deferred_imports.defer("asyncio"),
                   "loaded": deferred_imports.loaded("asyncio")}))
 """
     assert run_fresh(code, on_lambda=False) == {"deferred": False, "same": True, "loaded": True}
+
+
+def test_argon2_is_imported_at_the_first_hash_not_before() -> None:
+    code = """
+import json, sys
+from app.core.passwords import Passwords
+passwords = Passwords(time_cost=1, memory_cost_kib=8, parallelism=1)
+before = "argon2" in sys.modules
+hashed = passwords.hash("s3cret-passw0rd")
+print(json.dumps({"before": before, "after": "argon2" in sys.modules,
+                  "right": passwords.verify(hashed, "s3cret-passw0rd"),
+                  "wrong": passwords.verify(hashed, "not-it"),
+                  "rehash": passwords.needs_rehash(hashed)}))
+"""
+    assert run_fresh(code) == {
+        "before": False,
+        "after": True,
+        "right": True,
+        "wrong": False,
+        "rehash": False,
+    }
