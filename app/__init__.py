@@ -10,8 +10,8 @@ singletons exist: everything made so far is frozen (moved out of the collector's
 for good) and the usual thresholds come back. A handler module that never calls it still
 gets a collection every `_INIT_THRESHOLD` allocations, never an unbounded heap.
 
-Also on Lambda, before anything imports SQLAlchemy: the standard-library packages it
-imports for its asyncio support alone are loaded on first use, not at cold start
+Also on Lambda, from before anything imports SQLAlchemy to the end of init: the
+standard-library packages it imports for its asyncio support alone are not loaded
 (app.platform.deferred_imports).
 """
 
@@ -27,7 +27,7 @@ _thresholds = gc.get_threshold()
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
     if gc.get_threshold()[0] < _INIT_THRESHOLD:
         gc.set_threshold(_INIT_THRESHOLD, *_thresholds[1:])
-    # Before SQLAlchemy is imported: what it imports for asyncio alone waits for first use.
+    # Before SQLAlchemy is imported: what it imports for asyncio alone is not loaded.
     from app.platform import deferred_imports
 
     deferred_imports.install()
@@ -35,14 +35,17 @@ if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
 
 def init_finished() -> None:
     """End of init: on a SnapStart function, prime what the first request would load and
-    register the snapshot hooks (app.platform.snapshot); then freeze what init made and let
-    the collector run as usual again."""
+    register the snapshot hooks (app.platform.snapshot); end the deferred imports' stand-ins
+    (app.platform.deferred_imports); then freeze what init made and let the collector run
+    as usual again."""
     if os.environ.get("SNAPSTART"):
         from app.platform import snapshot
 
         # The module that called: a function's handler module primes what it can reach.
         caller = sys._getframe(1).f_globals.get("__name__", "")
         snapshot.init_done(caller if caller.startswith("app.functions.") else None)
+    if "app.platform.deferred_imports" in sys.modules:
+        sys.modules["app.platform.deferred_imports"].end()
     if gc.get_threshold()[0] == _INIT_THRESHOLD:
         gc.freeze()
         gc.set_threshold(*_thresholds)

@@ -7,8 +7,8 @@ unless it changed exactly one row. No framework, no auth check, no shaping: what
 dedicated function can beat. The writes act for the user BENCH_WRITER_ID (the bench's
 writer, whose token the other sides are sent).
 
-Like every function on Lambda, it defers the standard-library packages SQLAlchemy imports
-for its asyncio support alone (app/platform/deferred_imports.py) before importing it.
+Like every function on Lambda, it keeps the standard-library packages SQLAlchemy imports
+for its asyncio support alone out of its init (app/platform/deferred_imports.py).
 
 The signer and the deferral are this checkout's app/platform/rds_iam.py and
 app/platform/deferred_imports.py, copied next to this file as `floor_rds_iam` and
@@ -51,6 +51,8 @@ if os.environ.get("DB_HOST"):
 
 else:
     engine = create_engine(os.environ["DATABASE_URL"], pool_size=1, max_overflow=0)
+
+floor_deferred_imports.end()  # init is over, as a function's ends
 
 # The main query of each route, by its key in serverless.yml.
 QUERIES = {

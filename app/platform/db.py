@@ -278,7 +278,8 @@ class Database:
         if access.tls:
             # The system trust store holds the Amazon roots that sign RDS Proxy's
             # certificates; hostname checking and CERT_REQUIRED are the defaults here.
-            # Imported here: a function without TLS (SQLite, DB_TLS=false) never loads it.
+            # Imported here, so that a function on SQLite never loads it (PyMySQL imports it
+            # itself).
             import ssl
 
             overrides["connect_args"] = {"ssl": ssl.create_default_context()}
