@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, event, insert, text
 from sqlalchemy.pool import NullPool
 
-from app.core.tables import users
+from app.core.tables import articles, comments, users, utcnow
 from app.deploy.events import LambdaContext, http_event
 from app.deploy.registry import load_registry
 from app.platform import snapshot
@@ -172,10 +172,16 @@ def test_a_function_primes_only_the_statements_its_handler_can_reach() -> None:
     assert len(reachable) < snapshot.prime()  # the monolith's priming takes every service
 
 
-# The reads, and the account's update, build every statement at import. The other writes
-# build some per call: those are compiled by the first request that runs them, as `make
-# bench` shows in its restore figures.
-READS = [f for f in load_registry().switched if f.route.is_read or f.name == "updateUser"]
+def _account(connection: Any, username: str) -> int:
+    account = {"username": username, "email": f"{username}@example.com", "password_hash": "x"}
+    return int(connection.execute(insert(users).values(account)).inserted_primary_key[0])
+
+
+# Every function but two builds all its statements at import. Creating and changing an
+# article build some per call (the slug checks, the tags): those are compiled by the first
+# request that runs them, as `make bench` shows in its restore figures.
+PER_CALL_STATEMENTS = {"createArticle", "updateArticle"}
+READS = [f for f in load_registry().switched if f.name not in PER_CALL_STATEMENTS]
 
 
 @pytest.mark.parametrize("function", READS, ids=[f.name for f in READS])
@@ -197,8 +203,18 @@ def test_a_restored_copy_finds_its_first_requests_statements_compiled(
     snapshot.prime(module.__name__)
     seeding = create_engine(migrated, poolclass=NullPool)  # not the function's engine
     with seeding.begin() as connection:
-        account = {"username": "jake", "email": "jake@example.com", "password_hash": "x"}
-        user_id = connection.execute(insert(users).values(account)).inserted_primary_key[0]
+        # The caller, the account the sample events name, and what they act on: each
+        # request succeeds, so its writes run too.
+        user_id = _account(connection, "celeste")
+        _account(connection, "jake")
+        now = utcnow()
+        for slug in ("how-to-train-your-dragon", "jane-s-draft"):
+            article = {"slug": slug, "title": slug, "description": "d", "body": "b",
+                       "author_id": user_id, "created_at": now, "updated_at": now}  # fmt: skip
+            connection.execute(insert(articles).values(article))
+        connection.execute(insert(comments).values(
+            id=1, body="first", article_id=1, author_id=user_id, created_at=now, updated_at=now
+        ))  # fmt: skip
     seeding.dispose()
     token = module.runtime.tokens.issue(user_id)
     request = load_event(str(function.module_name), headers={"authorization": f"Token {token}"})
@@ -221,7 +237,7 @@ def test_a_restored_copy_finds_its_first_requests_statements_compiled(
 
     [copy] = snapshot.fork_restore(first_request)
     value = copy["value"]
-    assert value["status"] in (200, 404)  # type: ignore[index]
+    assert 200 <= value["status"] < 300, value  # type: ignore[index,operator]
     assert value["statements"]  # type: ignore[index]
     assert set(value["statements"]) == {"CACHE_HIT"}  # type: ignore[index]
 

@@ -136,16 +136,26 @@ def inserted_id(result: Result[*tuple[Any, ...]]) -> int:
     return int(key[0])
 
 
-def insert_if_absent(session: Writer, table: Table, **key: Any) -> None:
-    """Insert an association row unless it exists; a concurrent duplicate is not an error."""
-    exists = session.scalar(
-        select(1).select_from(table).where(*(table.c[name] == value for name, value in key.items()))
-    )
-    if exists:
+def association(table: Table, *columns: str) -> tuple[Executable, Executable]:
+    """The two statements of `insert_if_absent` for rows of `table` keyed by `columns`,
+    built once (at import, so SnapStart priming finds them): whether the row exists, and
+    its insert. Each column's value is the bound parameter `row_<column>` (a VALUES
+    parameter may not take a column's own name)."""
+    matches = [table.c[name] == bindparam(f"row_{name}") for name in columns]
+    found = select(1).select_from(table).where(*matches)
+    add = insert(table).values({name: bindparam(f"row_{name}") for name in columns})
+    return found, add
+
+
+def insert_if_absent(session: Writer, found: Executable, add: Executable, **key: Any) -> None:
+    """Insert an association row unless it exists (`found` and `add` from `association`);
+    a concurrent duplicate is not an error."""
+    parameters = {f"row_{name}": value for name, value in key.items()}
+    if session.scalar(found, parameters):
         return
     try:
         with session.begin_nested():
-            session.execute(insert(table).values(**key))
+            session.execute(add, parameters)
     except IntegrityError:
         # Another request inserted the same row between our check and our insert.
         pass

@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core import shapes
 from app.core.errors import NotFound, PermissionDenied
 from app.core.services._common import (
+    association,
     insert_if_absent,
     inserted_id,
     json_array_agg,
@@ -418,23 +419,28 @@ def slugify_base(slug: str) -> str:
     return re.sub(r"-[0-9a-f]{8}$", "", slug)
 
 
+_DELETE_ARTICLE = delete(articles).where(articles.c.id == bindparam("article_id"))
+
+
 def delete_article(session: Writer, slug: str, user_id: int) -> None:
     item = _owned_article(session, slug, user_id)
     # Comments, favorites and tag links go with it through ON DELETE CASCADE.
-    session.execute(delete(articles).where(articles.c.id == item.id))
+    session.execute(_DELETE_ARTICLE, {"article_id": item.id})
+
+
+_FAVORITED, _ADD_FAVORITE = association(favorites, "user_id", "article_id")
+_REMOVE_FAVORITE = delete(favorites).where(
+    favorites.c.user_id == bindparam("user_id"), favorites.c.article_id == bindparam("article_id")
+)
 
 
 def favorite(session: Writer, slug: str, user_id: int) -> dict[str, Any]:
     article_id = _article_id_by_slug(session, slug)
-    insert_if_absent(session, favorites, user_id=user_id, article_id=article_id)
+    insert_if_absent(session, _FAVORITED, _ADD_FAVORITE, user_id=user_id, article_id=article_id)
     return _answer_for(session, article_id, user_id)
 
 
 def unfavorite(session: Writer, slug: str, user_id: int) -> dict[str, Any]:
     article_id = _article_id_by_slug(session, slug)
-    session.execute(
-        delete(favorites).where(
-            favorites.c.user_id == user_id, favorites.c.article_id == article_id
-        )
-    )
+    session.execute(_REMOVE_FAVORITE, {"user_id": user_id, "article_id": article_id})
     return _answer_for(session, article_id, user_id)

@@ -65,6 +65,16 @@ def list_comments(executor: Executor, slug: str, viewer_id: int | None) -> dict[
     }
 
 
+# A VALUES parameter may not take its column's name: each is `new_<column>`.
+_ADD_COMMENT = insert(comments).values(
+    {
+        name: bindparam(f"new_{name}")
+        for name in ("body", "article_id", "author_id", "created_at", "updated_at")
+    }
+)
+_DELETE_COMMENT = delete(comments).where(comments.c.id == bindparam("comment_id"))
+
+
 def add_comment(session: Writer, slug: str, author_id: int, body: str) -> dict[str, Any]:
     article_id = _article_id(session, slug)
     author = session.execute(_AUTHOR, {"user_id": author_id}).first()
@@ -73,7 +83,9 @@ def add_comment(session: Writer, slug: str, author_id: int, body: str) -> dict[s
     now = utcnow()
     values = {"body": body, "article_id": article_id, "author_id": author_id}
     values |= {"created_at": now, "updated_at": now}
-    comment_id = inserted_id(session.execute(insert(comments).values(**values)))
+    comment_id = inserted_id(
+        session.execute(_ADD_COMMENT, {f"new_{name}": value for name, value in values.items()})
+    )
     item = SimpleNamespace(id=comment_id, **values)
     return {"comment": shapes.comment(item, author=author, following_author=False)}
 
@@ -93,4 +105,4 @@ def delete_comment(session: Writer, slug: str, comment_id: int, user_id: int) ->
         raise NotFound(f"comment {comment_id} not found")
     if author_id != user_id:
         raise PermissionDenied("only the author may delete this comment")
-    session.execute(delete(comments).where(comments.c.id == comment_id))
+    session.execute(_DELETE_COMMENT, {"comment_id": comment_id})
