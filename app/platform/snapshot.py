@@ -133,9 +133,8 @@ def reachable_statements(module_name: str) -> list[Executable]:
     function of this project it names, followed by name through the modules, classes and
     objects of this project they name (and the classes of the objects those objects hold),
     down to the statements they name or those objects keep (a cache of statements built at
-    import). A name is looked up wherever it could
-    resolve, so this may find a statement too many; one built per call is found by none,
-    and is compiled by its first use."""
+    import). A name is looked up wherever it could resolve, so this may find a statement
+    too many; one built per call is found by none, and is compiled by its first use."""
     import inspect
     import types
 

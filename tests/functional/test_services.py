@@ -41,13 +41,13 @@ def pretend_absent(monkeypatch: pytest.MonkeyPatch, session: Session) -> None:
 
 # -- insert_if_absent ---------------------------------------------------------------------
 
-FOLLOW = _common.association(follows, "follower_id", "followed_id")
+FOLLOW = _common.Association(follows, "follower_id", "followed_id")
 
 
 def test_insert_if_absent_inserts_once(session: Session) -> None:
     fan, celeb = register(session, "fan"), register(session, "celeb")
     for _ in range(3):
-        _common.insert_if_absent(session, *FOLLOW, follower_id=fan, followed_id=celeb)
+        FOLLOW.insert_if_absent(session, follower_id=fan, followed_id=celeb)
     assert count(session, follows) == 1
 
 
@@ -55,10 +55,10 @@ def test_insert_if_absent_tolerates_a_concurrent_duplicate(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fan, celeb = register(session, "fan"), register(session, "celeb")
-    _common.insert_if_absent(session, *FOLLOW, follower_id=fan, followed_id=celeb)
+    FOLLOW.insert_if_absent(session, follower_id=fan, followed_id=celeb)
 
     pretend_absent(monkeypatch, session)
-    _common.insert_if_absent(session, *FOLLOW, follower_id=fan, followed_id=celeb)
+    FOLLOW.insert_if_absent(session, follower_id=fan, followed_id=celeb)
 
     # The duplicate was absorbed by its savepoint; the transaction goes on.
     assert count(session, follows) == 1

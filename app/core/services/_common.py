@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    delete,
     exists,
     insert,
     select,
@@ -136,26 +137,34 @@ def inserted_id(result: Result[*tuple[Any, ...]]) -> int:
     return int(key[0])
 
 
-def association(table: Table, *columns: str) -> tuple[Executable, Executable]:
-    """The two statements of `insert_if_absent` for rows of `table` keyed by `columns`,
-    built once (at import, so SnapStart priming finds them): whether the row exists, and
-    its insert. Each column's value is the bound parameter `row_<column>` (a VALUES
+class Association:
+    """The rows of an association table (favorites, follows), keyed by `columns`: whether
+    one exists, its insert and its delete, built once (at import, so SnapStart priming
+    finds them). Each column's value is the bound parameter `row_<column>` (a VALUES
     parameter may not take a column's own name)."""
-    matches = [table.c[name] == bindparam(f"row_{name}") for name in columns]
-    found = select(1).select_from(table).where(*matches)
-    add = insert(table).values({name: bindparam(f"row_{name}") for name in columns})
-    return found, add
+
+    def __init__(self, table: Table, *columns: str) -> None:
+        matches = [table.c[name] == bindparam(f"row_{name}") for name in columns]
+        self.found = select(1).select_from(table).where(*matches)
+        self.add = insert(table).values({name: bindparam(f"row_{name}") for name in columns})
+        self.remove = delete(table).where(*matches)
+
+    def insert_if_absent(self, session: Writer, **key: Any) -> None:
+        """Insert the row unless it exists; a concurrent duplicate is not an error."""
+        parameters = _row(key)
+        if session.scalar(self.found, parameters):
+            return
+        try:
+            with session.begin_nested():
+                session.execute(self.add, parameters)
+        except IntegrityError:
+            # Another request inserted the same row between our check and our insert.
+            pass
+
+    def delete(self, session: Writer, **key: Any) -> None:
+        """Delete the row, if it exists."""
+        session.execute(self.remove, _row(key))
 
 
-def insert_if_absent(session: Writer, found: Executable, add: Executable, **key: Any) -> None:
-    """Insert an association row unless it exists (`found` and `add` from `association`);
-    a concurrent duplicate is not an error."""
-    parameters = {f"row_{name}": value for name, value in key.items()}
-    if session.scalar(found, parameters):
-        return
-    try:
-        with session.begin_nested():
-            session.execute(add, parameters)
-    except IntegrityError:
-        # Another request inserted the same row between our check and our insert.
-        pass
+def _row(key: dict[str, Any]) -> dict[str, Any]:
+    return {f"row_{name}": value for name, value in key.items()}

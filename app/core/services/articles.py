@@ -35,8 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core import shapes
 from app.core.errors import NotFound, PermissionDenied
 from app.core.services._common import (
-    association,
-    insert_if_absent,
+    Association,
     inserted_id,
     json_array_agg,
     json_strings,
@@ -428,19 +427,16 @@ def delete_article(session: Writer, slug: str, user_id: int) -> None:
     session.execute(_DELETE_ARTICLE, {"article_id": item.id})
 
 
-_FAVORITED, _ADD_FAVORITE = association(favorites, "user_id", "article_id")
-_REMOVE_FAVORITE = delete(favorites).where(
-    favorites.c.user_id == bindparam("user_id"), favorites.c.article_id == bindparam("article_id")
-)
+_FAVORITES = Association(favorites, "user_id", "article_id")
 
 
 def favorite(session: Writer, slug: str, user_id: int) -> dict[str, Any]:
     article_id = _article_id_by_slug(session, slug)
-    insert_if_absent(session, _FAVORITED, _ADD_FAVORITE, user_id=user_id, article_id=article_id)
+    _FAVORITES.insert_if_absent(session, user_id=user_id, article_id=article_id)
     return _answer_for(session, article_id, user_id)
 
 
 def unfavorite(session: Writer, slug: str, user_id: int) -> dict[str, Any]:
     article_id = _article_id_by_slug(session, slug)
-    session.execute(_REMOVE_FAVORITE, {"user_id": user_id, "article_id": article_id})
+    _FAVORITES.delete(session, user_id=user_id, article_id=article_id)
     return _answer_for(session, article_id, user_id)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, select
 
 from app.core import shapes
 from app.core.errors import NotFound, ValidationFailed
 from app.core.services._common import (
-    association,
-    insert_if_absent,
+    Association,
     profile_by_username,
     viewer_follows,
 )
@@ -34,24 +33,18 @@ def get_profile(executor: Executor, username: str, viewer_id: int | None) -> dic
     return {"profile": shapes.profile(person, following=bool(person.following_author))}
 
 
-_FOLLOWING, _ADD_FOLLOW = association(follows, "follower_id", "followed_id")
-_REMOVE_FOLLOW = delete(follows).where(
-    follows.c.follower_id == bindparam("follower_id"),
-    follows.c.followed_id == bindparam("followed_id"),
-)
+_FOLLOWS = Association(follows, "follower_id", "followed_id")
 
 
 def follow(session: Writer, username: str, follower_id: int) -> dict[str, Any]:
     person = profile_by_username(session, username)
     if person.id == follower_id:
         raise ValidationFailed("you cannot follow yourself")
-    insert_if_absent(
-        session, _FOLLOWING, _ADD_FOLLOW, follower_id=follower_id, followed_id=person.id
-    )
+    _FOLLOWS.insert_if_absent(session, follower_id=follower_id, followed_id=person.id)
     return {"profile": shapes.profile(person, following=True)}
 
 
 def unfollow(session: Writer, username: str, follower_id: int) -> dict[str, Any]:
     person = profile_by_username(session, username)
-    session.execute(_REMOVE_FOLLOW, {"follower_id": follower_id, "followed_id": person.id})
+    _FOLLOWS.delete(session, follower_id=follower_id, followed_id=person.id)
     return {"profile": shapes.profile(person, following=False)}

@@ -31,11 +31,11 @@ _ACCOUNT = select(users.c.email, users.c.username, users.c.bio, users.c.image).w
 _CHANGEABLE = ("username", "email", "bio", "image")
 # Whether another account has this username (email): `other_than` is the account being
 # changed, or 0 (no account has that id) for a new one.
-_USERNAME_TAKEN = select(users.c.id).where(
-    users.c.username == bindparam("value"), users.c.id != bindparam("other_than")
-)
-_EMAIL_TAKEN = select(users.c.id).where(
-    users.c.email == bindparam("value"), users.c.id != bindparam("other_than")
+_USERNAME_TAKEN, _EMAIL_TAKEN = (
+    select(users.c.id).where(
+        users.c[name] == bindparam("value"), users.c.id != bindparam("other_than")
+    )
+    for name in ("username", "email")
 )
 # One UPDATE for any set of changes, so it is built and compiled once (and primed for
 # SnapStart): each column is set to `new_<column>` where `set_<column>` is true and keeps
