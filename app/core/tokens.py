@@ -1,12 +1,35 @@
-"""Signed session tokens (JWT, HS256). The secret comes from settings."""
+"""Signed session tokens: JWTs (RFC 7519) signed with HMAC-SHA256, the JWS algorithm
+HS256 (RFC 7515, RFC 7518 section 3.2). The secret comes from settings.
+
+Made and checked with the standard library alone (hmac, hashlib, base64, json), which
+every function has loaded by then. PyJWT, which this module used before, imports its
+JWKS client when it is imported, and with it urllib.request, http.client, email and ssl:
+about 20 ms of the cold start of every function that reads a token, for a client that
+fetches keys over HTTPS, which HS256 with a shared secret never does. The tests check
+this module against PyJWT both ways: a token made here is byte for byte the one PyJWT
+makes from the same claims, and PyJWT's tokens, good and bad, get the same verdict here
+(tests/unit/test_tokens.py).
+
+What verify() accepts is deliberately narrow: three base64url segments without padding;
+a header that is a JSON object naming HS256 and no critical extensions; a signature that
+matches (compared in constant time, before the claims are parsed); claims that are a
+JSON object with a numeric `exp` in the future and a `sub` naming a user id. An `iat` or
+`nbf` in the future, an `aud` (this API names no audience) or a `jti` that is not a
+string make a token invalid, as they do for PyJWT; where a token has several faults, the
+verdict is the one PyJWT gives.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
+import json
 import re
 import time
 from dataclasses import dataclass
-
-import jwt
+from typing import Any
 
 from app.core.errors import AuthenticationRequired
 
@@ -15,6 +38,59 @@ ALGORITHM = "HS256"
 # backend. A subject outside 1..MAX_USER_ID names no account on any backend.
 MAX_USER_ID = 2**31 - 1
 _USER_ID = re.compile(r"[1-9][0-9]{0,9}")
+# A base64url segment as JWS writes it: the URL-safe alphabet, no padding. A length of
+# 1 modulo 4 encodes no whole byte.
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def _encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _json(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+# The header of every token issued: the keys sorted, as PyJWT writes it.
+_HEADER = _encode(_json({"alg": ALGORITHM, "typ": "JWT"}))
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _decode(segment: str) -> bytes:
+    if len(segment) % 4 == 1 or not _SEGMENT.fullmatch(segment):
+        raise _Invalid
+    try:
+        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except binascii.Error:
+        raise _Invalid from None
+
+
+def _object(segment: str) -> dict[str, Any]:
+    try:
+        value = json.loads(_decode(segment))
+    except ValueError:  # not UTF-8 or not JSON (UnicodeDecodeError is a ValueError)
+        raise _Invalid from None
+    if not isinstance(value, dict):
+        raise _Invalid
+    return value
+
+
+def _number(claims: dict[str, Any], name: str) -> int | None:
+    """The claim `name` if present, in whole seconds as PyJWT reads it (a float is cut
+    to an int); a token whose claim is not a finite number is invalid (PyJWT would also
+    take a string of digits)."""
+    if name not in claims:
+        return None
+    value = claims[name]
+    if not isinstance(value, (int, float)):  # a bool is an int, as for PyJWT
+        raise _Invalid
+    try:
+        return int(value)
+    except (OverflowError, ValueError):  # infinity, NaN: json.loads takes both
+        raise _Invalid from None
 
 
 @dataclass(frozen=True)
@@ -22,22 +98,51 @@ class TokenIssuer:
     secret: str
     ttl_seconds: int
 
+    def _signature(self, signing_input: bytes) -> bytes:
+        return hmac.new(self.secret.encode(), signing_input, hashlib.sha256).digest()
+
     def issue(self, user_id: int) -> str:
         now = int(time.time())
         claims = {"sub": str(user_id), "iat": now, "exp": now + self.ttl_seconds}
-        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
+        signing_input = f"{_HEADER}.{_encode(_json(claims))}"
+        return f"{signing_input}.{_encode(self._signature(signing_input.encode()))}"
 
     def verify(self, token: str) -> int:
         """The user id a valid token was issued for; AuthenticationRequired otherwise."""
         try:
-            claims = jwt.decode(
-                token, self.secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
-            )
-        except jwt.ExpiredSignatureError:
-            raise AuthenticationRequired("token has expired") from None
-        except jwt.PyJWTError:
+            claims = self._claims(token)
+        except _Invalid:
             raise AuthenticationRequired("token is invalid") from None
         return _user_id(claims["sub"])
+
+    def _claims(self, token: str) -> dict[str, Any]:
+        segments = token.split(".")
+        if len(segments) != 3:
+            raise _Invalid
+        header, payload, signature = segments
+        signing_input = f"{header}.{payload}"
+        if not signing_input.isascii() or not hmac.compare_digest(
+            _decode(signature), self._signature(signing_input.encode())
+        ):
+            raise _Invalid
+        fields = _object(header)
+        if fields.get("alg") != ALGORITHM or "crit" in fields:
+            raise _Invalid
+        claims = _object(payload)
+        # In PyJWT's order, so that a token with more than one fault gets its verdict.
+        if "exp" not in claims or "sub" not in claims:
+            raise _Invalid
+        now = time.time()
+        for name in ("iat", "nbf"):
+            moment = _number(claims, name)
+            if moment is not None and moment > now:
+                raise _Invalid
+        expires = _number(claims, "exp")
+        if expires is not None and expires <= now:
+            raise AuthenticationRequired("token has expired")
+        if claims.get("aud") or not isinstance(claims.get("jti", ""), str):
+            raise _Invalid
+        return claims
 
 
 def _user_id(subject: object) -> int:

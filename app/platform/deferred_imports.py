@@ -27,7 +27,7 @@ current task as it makes each record, so `install()` turns that off
 
 Between `install()` and `end()`, code that imports a submodule of asyncio before the
 package itself (`import asyncio.tasks`) would find it half made: nothing imported during
-this project's init does (SQLAlchemy, PyMySQL, PyJWT, Powertools). A package already
+this project's init does (SQLAlchemy, PyMySQL, Powertools). A package already
 imported (by the runtime, or by code imported earlier) is left as it is. The Lambda
 runtime's bootstrap (awslambdaric) imports neither before it imports the handler module.
 Installed on Lambda only (`app/__init__.py`); bench/floor.py uses a copy.

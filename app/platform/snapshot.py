@@ -44,9 +44,9 @@ _before_snapshot: list[Hook] = []
 _after_restore: list[Hook] = []
 _installed = False
 
-# What the first request of a dedicated function imports lazily: the JWT library (the
+# What the first request of a dedicated function imports lazily: the token module (the
 # first token), the MySQL driver and dialect (the first connection).
-LAZY_IMPORTS = ("jwt", "app.core.tokens", "pymysql", "sqlalchemy.dialects.mysql.pymysql")
+LAZY_IMPORTS = ("app.core.tokens", "pymysql", "sqlalchemy.dialects.mysql.pymysql")
 
 
 def enabled() -> bool:
@@ -200,8 +200,9 @@ def prime(entry: str | None = None) -> int:
     monolith (no entry), every service's. Returns how many statements were compiled."""
     for name in LAZY_IMPORTS:
         importlib.import_module(name)
-    # The first token a copy verifies would pay for PyJWT's first decode: a throwaway
-    # token, signed with a throwaway secret and then dropped, pays for it here.
+    # The first token a copy verifies would pay for compiling the token module's patterns
+    # and its first HMAC: a throwaway token, signed with a throwaway secret and then
+    # dropped, pays for them here.
     from app.core.tokens import TokenIssuer
 
     throwaway = TokenIssuer("snapshot-priming-" + "x" * 32, 60)

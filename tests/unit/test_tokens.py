@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import time
 from typing import Any
 
@@ -99,3 +102,141 @@ def test_other_algorithms_are_refused() -> None:
 @pytest.mark.parametrize("token", ["", "abc", "a.b.c", "...."])
 def test_garbage(token: str) -> None:
     assert rejected(token) == "token is invalid"
+
+
+# --- against PyJWT, which made and checked these tokens before (a test dependency now) ---
+
+
+def pyjwt_verdict(token: str, secret: str = SECRET) -> int | str:
+    """What the PyJWT-based verify() gave: the user id, or its message."""
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
+        )
+    except jwt.ExpiredSignatureError:
+        return "token has expired"
+    except jwt.PyJWTError:
+        return "token is invalid"
+    subject = claims["sub"]
+    if not isinstance(subject, str) or not subject.isascii() or not subject.isdigit():
+        return "token is invalid"
+    if subject.startswith("0") or int(subject) > 2**31 - 1:
+        return "token is invalid"
+    return int(subject)
+
+
+def verdict(token: str, verifier: TokenIssuer = issuer) -> int | str:
+    try:
+        return verifier.verify(token)
+    except AuthenticationRequired as error:
+        return error.messages[0]
+
+
+def test_an_issued_token_is_byte_for_byte_pyjwts(monkeypatch: pytest.MonkeyPatch) -> None:
+    for now in (0, 1_700_000_000, 4_102_444_800):
+        monkeypatch.setattr(time, "time", lambda now=now: now + 0.75)
+        for user_id in (1, 7, 2**31 - 1):
+            claims = {"sub": str(user_id), "iat": now, "exp": now + 60}
+            assert issuer.issue(user_id) == jwt.encode(claims, SECRET, algorithm="HS256")
+
+
+NOW = int(time.time())
+LATER = NOW + 3600
+CLAIMS = {
+    "good": {"sub": "7", "exp": LATER},
+    "with iat": {"sub": "7", "iat": NOW - 5, "exp": LATER},
+    "float exp": {"sub": "7", "exp": LATER + 0.5},
+    "float exp just past": {"sub": "7", "exp": NOW - 0.5},
+    "expired": {"sub": "7", "iat": NOW - 100, "exp": NOW - 10},
+    "expired and iat ahead": {"sub": "7", "iat": LATER, "exp": NOW - 10},
+    "expired with aud": {"sub": "7", "exp": NOW - 10, "aud": "someone"},
+    "expired, no sub": {"exp": NOW - 10},
+    "iat ahead": {"sub": "7", "iat": LATER, "exp": LATER},
+    "nbf ahead": {"sub": "7", "nbf": LATER, "exp": LATER},
+    "nbf past": {"sub": "7", "nbf": NOW - 5, "exp": LATER},
+    "aud": {"sub": "7", "exp": LATER, "aud": "someone"},
+    "empty aud": {"sub": "7", "exp": LATER, "aud": ""},
+    "jti": {"sub": "7", "exp": LATER, "jti": "abc"},
+    "number jti": {"sub": "7", "exp": LATER, "jti": 5},
+    "null exp": {"sub": "7", "exp": None},
+    "bool exp": {"sub": "7", "exp": True},
+    "list exp": {"sub": "7", "exp": [LATER]},
+    "huge exp": {"sub": "7", "exp": 10**30},
+    "null sub": {"sub": None, "exp": LATER},
+    "other claims": {"sub": "7", "exp": LATER, "name": "jake", "admin": True},
+    "bad iat": {"sub": "7", "iat": "yesterday", "exp": LATER},
+}
+HEADERS = {
+    "none": None,
+    "kid": {"kid": "key-1"},
+    "no typ": {"typ": None},
+    "crit": {"crit": ["b64"], "b64": False},
+}
+
+
+@pytest.mark.parametrize("header", HEADERS, ids=str)
+@pytest.mark.parametrize("claims", CLAIMS, ids=str)
+def test_the_same_verdict_as_pyjwt(claims: str, header: str) -> None:
+    token = jwt.encode(CLAIMS[claims], SECRET, algorithm="HS256", headers=HEADERS[header])
+    assert verdict(token) == pyjwt_verdict(token)
+
+
+@pytest.mark.parametrize("claims", CLAIMS, ids=str)
+def test_the_same_verdict_as_pyjwt_for_another_secret_or_algorithm(claims: str) -> None:
+    for secret, algorithm in [("another-secret-" + "o" * 32, "HS256"), (SECRET, "HS384")]:
+        token = jwt.encode(CLAIMS[claims], secret, algorithm=algorithm)
+        assert verdict(token) == pyjwt_verdict(token) == "token is invalid"
+
+
+def test_a_mangled_token_is_never_accepted_where_pyjwt_refuses_it() -> None:
+    """Every one-character change of a good token: refused here whenever PyJWT refuses it,
+    and accepted only for the same user. (Where PyJWT's lenient base64 decoding still
+    reads a segment, with stray padding say, this module may refuse: it is stricter.)"""
+    good = jwt.encode({"sub": "7", "exp": LATER}, SECRET, algorithm="HS256")
+    accepted = 0
+    for position in range(len(good) + 1):
+        for replacement in ("", "A", "=", ".", " ", "é", "-"):
+            for end in (position, position + 1):
+                token = good[:position] + replacement + good[end:]
+                ours = verdict(token)
+                if ours == 7:
+                    accepted += 1
+                    assert pyjwt_verdict(token) == 7, token
+                else:
+                    assert ours == "token is invalid", token
+    assert accepted >= 1  # the unchanged token, rebuilt by replacing a character by itself
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "a.b",
+        "a.b.c.d",
+        # Padding, whitespace and the standard alphabet are not base64url as JWS writes it.
+        "eyJhbGciOiJIUzI1NiJ9=.e30.AAAA",
+        "eyJhbGciOiJIUzI1NiJ9.e30 .AAAA",
+        "eyJhbGciOiJIUzI1NiJ9.e30.AA+/",
+        "eyJhbGciOiJIUzI1NiJ9.e30.A",
+        "\ud800.e30.AAAA",
+    ],
+)
+def test_malformed_segments(token: str) -> None:
+    assert rejected(token) == "token is invalid"
+
+
+def test_a_signed_header_or_claims_that_are_not_json_objects() -> None:
+    alg = b'{"alg":"HS256"}'
+    for header, payload in [
+        (b"[]", b"{}"),
+        (b"{", b"{}"),
+        (alg, b"[1]"),
+        (alg, b"\xff"),
+        (alg, b"null"),
+    ]:
+        signing_input = f"{_b64(header)}.{_b64(payload)}"
+        signature = hmac.new(SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
+        assert rejected(f"{signing_input}.{_b64(signature)}") == "token is invalid"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
