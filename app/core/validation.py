@@ -7,8 +7,7 @@ of them, so a client fixes its request in one round trip.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.core.errors import ValidationFailed
 
@@ -130,8 +129,9 @@ def _password(fields: _Fields, *, required: bool) -> Any:
     )
 
 
-@dataclass(frozen=True)
-class NewUser:
+# Records on a cold path are NamedTuples, not dataclasses: a dataclass compiles its
+# generated methods as its module is imported (about 1 ms each here).
+class NewUser(NamedTuple):
     username: str
     email: str
     password: str
@@ -146,8 +146,7 @@ def parse_new_user(payload: Any) -> NewUser:
     return NewUser(username=username, email=email, password=password)
 
 
-@dataclass(frozen=True)
-class LoginRequest:
+class LoginRequest(NamedTuple):
     email: str
     password: str
 
@@ -201,8 +200,7 @@ def _tag_list(fields: _Fields) -> Any:
     return tags
 
 
-@dataclass(frozen=True)
-class NewArticle:
+class NewArticle(NamedTuple):
     title: str
     description: str
     body: str
@@ -245,8 +243,7 @@ def parse_new_comment(payload: Any) -> str:
     return str(body)
 
 
-@dataclass(frozen=True)
-class Page:
+class Page(NamedTuple):
     limit: int
     offset: int
 

@@ -31,9 +31,9 @@ import base64
 import binascii
 import codecs
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote, unquote
 
 from app.core.validation import Page, parse_page
@@ -80,7 +80,8 @@ def _requote(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error(_REQUOTE_INVALID_UTF8, _requote)
 
 
-@dataclass(frozen=True)
+# Plain classes and a NamedTuple, not dataclasses: a dataclass compiles its generated
+# methods as its module is imported (about 1 ms each here), on every cold start.
 class Route:
     """One HTTP API route, e.g. `GET /api/articles/{slug}`, matched against a path the
     way the monolith matches it: serverless-wsgi percent-decodes the whole path before
@@ -88,12 +89,11 @@ class Route:
     encoded slash splits a segment, as in the monolith, where API Gateway's own
     `pathParameters` would have kept it in one."""
 
-    key: str
-    segments: tuple[str, ...] = field(init=False)
+    __slots__ = ("key", "segments")
 
-    def __post_init__(self) -> None:
-        _method, _, path = self.key.partition(" ")
-        object.__setattr__(self, "segments", tuple(path.split("/")))
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.segments = tuple(key.partition(" ")[2].split("/"))
 
     def match(self, raw_path: str) -> dict[str, str] | None:
         """The path parameters of `raw_path` (as sent), or None when it is not this route."""
@@ -111,12 +111,12 @@ class Route:
         return parameters
 
 
-@dataclass(frozen=True)
 class Request:
     """The parts of an HTTP API v2 event a route reads."""
 
-    event: Mapping[str, Any]
-    path: Mapping[str, str]
+    def __init__(self, event: Mapping[str, Any], path: Mapping[str, str]) -> None:
+        self.event = event
+        self.path = path
 
     def header(self, name: str) -> str | None:
         """A header by its lower-case name (API Gateway lower-cases them)."""
@@ -133,14 +133,13 @@ class Request:
         return query_args(self.event)
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """A JSON answer: the payload, its status and any headers beyond the common ones.
     A payload of None is an answer without a body (204), typed as the monolith types it."""
 
     payload: object
     status: int = 200
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = MappingProxyType({})
 
 
 NO_CONTENT = Answer(None, 204, NO_CONTENT_HEADERS)

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from app.core.errors import AuthenticationRequired
 from app.platform.db import Database
@@ -35,8 +34,9 @@ if TYPE_CHECKING:
     from app.core.tokens import TokenIssuer
 
 
-@dataclass(frozen=True)
-class Caller:
+# Records on a cold path are NamedTuples, not dataclasses: a dataclass compiles its
+# generated methods as its module is imported (about 1 ms each here).
+class Caller(NamedTuple):
     """A caller whose token verified: its user id and the token itself (answers about
     the current user echo the token back)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.platform.lambda_http import Route, Runtime
+from app.platform.lambda_http import Runtime
 from tests.support.events import event_names, load_event
 from tests.support.functions import FUNCTIONS, Function, import_function
 
@@ -29,7 +29,7 @@ def test_every_sample_event_belongs_to_a_function() -> None:
 def test_function_module_shape(function: Function) -> None:
     module = import_function(function.name)
     assert callable(module.handler)
-    assert Route(function.route) == module.ROUTE
+    assert module.ROUTE.key == function.route
     assert isinstance(module.runtime, Runtime)
 
 

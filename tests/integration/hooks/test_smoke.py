@@ -7,7 +7,6 @@ dedicated functions must keep, so a check that the monolith fails is a wrong che
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import json
 from typing import Any
@@ -337,8 +336,8 @@ def test_a_signing_key_the_function_cannot_read_fails_its_deployment(
 
     module = import_function(str(function.module_name))
     runtime = runtime_on(database)
-    broken = dataclasses.replace(
-        runtime.settings, signing_key=SigningKey(secret_id="conduit/jwt", fetch=unreadable)
+    broken = runtime.settings._replace(
+        signing_key=SigningKey(secret_id="conduit/jwt", fetch=unreadable)
     )
     monkeypatch.setattr(module, "runtime", Runtime(broken, database))
     failed = []
