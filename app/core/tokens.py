@@ -10,7 +10,8 @@ this module against PyJWT both ways: a token made here is byte for byte the one 
 makes from the same claims, and PyJWT's tokens, good and bad, get the same verdict here
 (tests/unit/test_tokens.py).
 
-What verify() accepts is deliberately narrow: three base64url segments without padding;
+What verify() accepts is deliberately narrow: three base64url segments, unpadded and
+canonical;
 a header that is a JSON object naming HS256 and no critical extensions; a signature that
 matches (compared in constant time, before the claims are parsed); claims that are a
 JSON object with a numeric `exp` in the future and a `sub` naming a user id. An `iat` or
@@ -62,9 +63,14 @@ def _decode(segment: str) -> bytes:
     if len(segment) % 4 == 1 or not _SEGMENT.fullmatch(segment):
         raise _Invalid
     try:
-        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
     except binascii.Error:
         raise _Invalid from None
+    # The last character of a segment can carry bits that decoding drops: only the one
+    # canonical spelling is accepted, so a token has one form (as PyJWT requires too).
+    if _encode(data) != segment:
+        raise _Invalid
+    return data
 
 
 def _object(segment: str) -> dict[str, Any]:
