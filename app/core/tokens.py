@@ -12,7 +12,8 @@ makes from the same claims, and PyJWT's tokens, good and bad, get the same verdi
 
 What verify() accepts is deliberately narrow: three base64url segments, unpadded and
 canonical;
-a header that is a JSON object naming HS256 and no critical extensions; a signature that
+a header that is a JSON object naming HS256, with no critical extensions, no unencoded
+payload (`b64`) and a key id, if any, that is a string; a signature that
 matches (compared in constant time, before the claims are parsed); claims that are a
 JSON object with a numeric `exp` in the future and a `sub` naming a user id. An `iat` or
 `nbf` in the future, an `aud` (this API names no audience) or a `jti` that is not a
@@ -136,7 +137,9 @@ class TokenIssuer:
         ):
             raise _Invalid
         fields = _object(header)
-        if fields.get("alg") != ALGORITHM or "crit" in fields:
+        if fields.get("alg") != ALGORITHM or "crit" in fields or fields.get("b64") is False:
+            raise _Invalid
+        if not isinstance(fields.get("kid", ""), str):
             raise _Invalid
         claims = _object(payload)
         # In PyJWT's order, so that a token with more than one fault gets its verdict.

@@ -171,6 +171,9 @@ HEADERS = {
     "kid": {"kid": "key-1"},
     "no typ": {"typ": None},
     "crit": {"crit": ["b64"], "b64": False},
+    "b64 without crit": {"b64": False},
+    "b64 true": {"b64": True},
+    "empty crit": {"crit": []},
 }
 
 
@@ -233,9 +236,24 @@ def test_a_signed_header_or_claims_that_are_not_json_objects() -> None:
         (alg, b"\xff"),
         (alg, b"null"),
     ]:
-        signing_input = f"{_b64(header)}.{_b64(payload)}"
-        signature = hmac.new(SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
-        assert rejected(f"{signing_input}.{_b64(signature)}") == "token is invalid"
+        assert rejected(_signed(header, payload)) == "token is invalid"
+
+
+@pytest.mark.parametrize("header", [b'{"alg":"HS256","kid":5}', b'{"alg":"HS256","b64":false}'])
+def test_headers_pyjwt_will_not_make_but_refuses(header: bytes) -> None:
+    """A key id that is not a string; an unencoded payload not declared critical."""
+    token = _signed(header, b'{"sub":"7","exp":4102444800}')
+    assert rejected(token) == pyjwt_verdict(token) == "token is invalid"
+
+
+def test_a_key_id_string_is_accepted() -> None:
+    assert verdict(_signed(b'{"alg":"HS256","kid":"5"}', b'{"sub":"7","exp":4102444800}')) == 7
+
+
+def _signed(header: bytes, payload: bytes) -> str:
+    signing_input = f"{_b64(header)}.{_b64(payload)}"
+    signature = hmac.new(SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(signature)}"
 
 
 def _b64(data: bytes) -> str:
