@@ -238,18 +238,23 @@ def fill_statement_cache(engine: Engine) -> int:
     cache = engine._compiled_cache
     if cache is None or not dialect._supports_statement_cache:
         return 0
+    compiled = 0
     for statement, names in _primed:
         # As Connection._execute_clauseelement compiles a statement executed with one set
-        # of parameters named `names`, on a connection with no schema translation.
-        statement._compile_w_cache(
-            dialect,
-            compiled_cache=cache,
-            column_keys=list(names),
-            for_executemany=False,
-            schema_translate_map=None,
-            linting=dialect.compiler_linting | compiler.WARN_LINTING,
-        )
-    return len(_primed)
+        # of parameters named `names`, on a connection with no schema translation; an
+        # INSERT also as it compiles one executed with several (an executemany: the tags
+        # of an article).
+        for many in (False, True) if statement.is_insert else (False,):
+            statement._compile_w_cache(
+                dialect,
+                compiled_cache=cache,
+                column_keys=list(names),
+                for_executemany=many,
+                schema_translate_map=None,
+                linting=dialect.compiler_linting | compiler.WARN_LINTING,
+            )
+            compiled += 1
+    return compiled
 
 
 def init_done(entry: str | None = None) -> None:

@@ -18,6 +18,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Executable,
     Label,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    case,
     delete,
     exists,
     insert,
@@ -137,8 +139,32 @@ def inserted_id(result: Result[*tuple[Any, ...]]) -> int:
     return int(key[0])
 
 
+def flagged_values(table: Table, names: Sequence[str]) -> dict[str, ColumnElement[Any]]:
+    """The SET clause of one UPDATE for any subset of the columns `names`: each is set to
+    the bound `new_<name>` where the bound flag `set_<name>` is true and keeps its value
+    otherwise. So the statement is built and compiled once, and primed for SnapStart,
+    whichever columns a request changes. `flags()` makes its parameters."""
+    return {
+        name: case(
+            (
+                bindparam(f"set_{name}", type_=Boolean),
+                bindparam(f"new_{name}", type_=table.c[name].type),
+            ),
+            else_=table.c[name],
+        )
+        for name in names
+    }
+
+
+def flags(names: Sequence[str], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of a `flagged_values()` UPDATE that changes the columns in `values`."""
+    return {f"set_{name}": name in values for name in names} | {
+        f"new_{name}": values.get(name) for name in names
+    }
+
+
 class Association:
-    """The rows of an association table (favorites, follows), keyed by `columns`: whether
+    """The rows of an association table (favorites, follows, tag links), keyed by `columns`: whether
     one exists, its insert and its delete, built once (at import, so SnapStart priming
     finds them). Each column's value is the bound parameter `row_<column>` (a VALUES
     parameter may not take a column's own name)."""

@@ -36,6 +36,8 @@ from app.core import shapes
 from app.core.errors import NotFound, PermissionDenied
 from app.core.services._common import (
     Association,
+    flagged_values,
+    flags,
     inserted_id,
     json_array_agg,
     json_strings,
@@ -284,6 +286,35 @@ _TAG_IDS_NAMED = select(tags.c.name, tags.c.id).where(
 _TAG_ID_NAMED = select(tags.c.id).where(tags.c.name == bindparam("name"))
 _TAG_IDS_OF = select(article_tags.c.tag_id).where(article_tags.c.article_id == bindparam("id"))
 _AUTHOR = select(*_AUTHOR_COLUMNS).where(users.c.id == bindparam("user_id"))
+# Every statement of creating or changing an article is built here, once, like every
+# other write's, so SnapStart priming compiles them all. A VALUES parameter may not take
+# its column's name: each is `new_<column>` (or `row_<column>` for a tag link).
+_ADD_TAG = insert(tags).values(name=bindparam("new_name"))
+_TAG_LINKS = Association(article_tags, "article_id", "tag_id")
+_UNLINK_TAGS = delete(article_tags).where(
+    article_tags.c.article_id == bindparam("article_id"),
+    article_tags.c.tag_id.in_(bindparam("tag_ids", expanding=True)),
+)
+_SLUG_TAKEN = select(articles.c.id).where(articles.c.slug == bindparam("slug"))
+_SLUG_TAKEN_BY_ANOTHER = _SLUG_TAKEN.where(articles.c.id != bindparam("article_id"))
+_NEW_ARTICLE_COLUMNS = (
+    "slug", "author_id", "title", "description", "body", "created_at", "updated_at"
+)  # fmt: skip
+_ADD_ARTICLE = insert(articles).values(
+    {name: bindparam(f"new_{name}") for name in _NEW_ARTICLE_COLUMNS}
+)
+# One UPDATE for any set of changes (see flagged_values); updated_at is always set.
+_CHANGEABLE = ("title", "description", "body")
+_UPDATE_ARTICLE = (
+    update(articles)
+    .where(articles.c.id == bindparam("article_id"))
+    .values(flagged_values(articles, _CHANGEABLE) | {"updated_at": bindparam("new_updated_at")})
+)
+_SET_SLUG = (
+    update(articles)
+    .where(articles.c.id == bindparam("article_id"))
+    .values(slug=bindparam("new_slug"))
+)
 
 
 def _article_id_by_slug(session: Writer, slug: str) -> int:
@@ -313,7 +344,7 @@ def _tag_ids(session: Writer, names: Sequence[str]) -> list[int]:
             continue
         try:
             with session.begin_nested():
-                found[name] = inserted_id(session.execute(insert(tags).values(name=name)))
+                found[name] = inserted_id(session.execute(_ADD_TAG, {"new_name": name}))
         except IntegrityError:
             # Created concurrently by another request: use that one.
             found[name] = session.execute(_TAG_ID_NAMED, {"name": name}).scalar_one()
@@ -321,7 +352,8 @@ def _tag_ids(session: Writer, names: Sequence[str]) -> list[int]:
 
 
 def _links(article_id: int, tag_ids: Iterable[int]) -> list[dict[str, int]]:
-    return [{"article_id": article_id, "tag_id": tag_id} for tag_id in tag_ids]
+    """The parameters of _TAG_LINKS.add, one link per tag (run as an executemany)."""
+    return [{"row_article_id": article_id, "row_tag_id": tag_id} for tag_id in tag_ids]
 
 
 def _set_tags(session: Writer, article_id: int, names: Sequence[str]) -> None:
@@ -330,23 +362,19 @@ def _set_tags(session: Writer, article_id: int, names: Sequence[str]) -> None:
     current = set(session.execute(_TAG_IDS_OF, {"id": article_id}).scalars())
     gone = current.difference(wanted)
     if gone:
-        session.execute(
-            delete(article_tags).where(
-                article_tags.c.article_id == article_id, article_tags.c.tag_id.in_(gone)
-            )
-        )
+        session.execute(_UNLINK_TAGS, {"article_id": article_id, "tag_ids": sorted(gone)})
     added = [tag_id for tag_id in wanted if tag_id not in current]
     if added:
-        session.execute(insert(article_tags), _links(article_id, added))
+        session.execute(_TAG_LINKS.add, _links(article_id, added))
 
 
 def _slug_taken(session: Writer, slug: str, exclude_id: int | None) -> bool:
     if slug in RESERVED_SLUGS:
         return True
-    query = select(articles.c.id).where(articles.c.slug == slug)
-    if exclude_id is not None:
-        query = query.where(articles.c.id != exclude_id)
-    return session.execute(query).first() is not None
+    if exclude_id is None:
+        return session.execute(_SLUG_TAKEN, {"slug": slug}).first() is not None
+    found = session.execute(_SLUG_TAKEN_BY_ANOTHER, {"slug": slug, "article_id": exclude_id})
+    return found.first() is not None
 
 
 def _with_unique_slug(
@@ -382,14 +410,15 @@ def create_article(session: Writer, author_id: int, new: NewArticle) -> dict[str
     created: list[int] = []
 
     def insert_article(slug: str) -> None:
-        statement = insert(articles).values(slug=slug, author_id=author_id, **vars(item))
-        created.append(inserted_id(session.execute(statement)))
+        row = vars(item) | {"slug": slug, "author_id": author_id}
+        values = {f"new_{name}": row[name] for name in _NEW_ARTICLE_COLUMNS}
+        created.append(inserted_id(session.execute(_ADD_ARTICLE, values)))
         item.slug = slug
 
     _with_unique_slug(session, new.title, insert_article, None)
     [article_id] = created
     if tag_ids:
-        session.execute(insert(article_tags), _links(article_id, dict.fromkeys(tag_ids)))
+        session.execute(_TAG_LINKS.add, _links(article_id, dict.fromkeys(tag_ids)))
     article = shapes.article(item, author=author, tags=new.tags, favorited=False,
                              favorites_count=0, following_author=False)  # fmt: skip
     return {"article": article}
@@ -399,15 +428,15 @@ def update_article(
     session: Writer, slug: str, user_id: int, changes: dict[str, Any]
 ) -> dict[str, Any]:
     item = _owned_article(session, slug, user_id)
-    this = articles.c.id == item.id
-    values = {name: changes[name] for name in ("title", "description", "body") if name in changes}
-    session.execute(update(articles).where(this).values(updated_at=utcnow(), **values))
+    values = {name: changes[name] for name in _CHANGEABLE if name in changes}
+    changed = flags(_CHANGEABLE, values) | {"new_updated_at": utcnow()}
+    session.execute(_UPDATE_ARTICLE, {"article_id": item.id, **changed})
     if "tags" in changes:
         _set_tags(session, item.id, changes["tags"])
     if "title" in changes and slugify(changes["title"]) != slugify_base(item.slug):
 
         def set_slug(candidate: str) -> None:
-            session.execute(update(articles).where(this).values(slug=candidate))
+            session.execute(_SET_SLUG, {"article_id": item.id, "new_slug": candidate})
 
         _with_unique_slug(session, changes["title"], set_slug, item.id)
     return _answer_for(session, item.id, user_id)

@@ -8,12 +8,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, bindparam, case, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core import shapes
 from app.core.errors import AuthenticationRequired, ValidationFailed
-from app.core.services._common import ensure_account
+from app.core.services._common import ensure_account, flagged_values, flags
 from app.core.tables import users
 
 if TYPE_CHECKING:
@@ -37,25 +37,10 @@ _USERNAME_TAKEN, _EMAIL_TAKEN = (
     )
     for name in ("username", "email")
 )
-# One UPDATE for any set of changes, so it is built and compiled once (and primed for
-# SnapStart): each column is set to `new_<column>` where `set_<column>` is true and keeps
-# its value otherwise.
+# One UPDATE for any set of changes (see flagged_values).
 _WRITABLE = (*_CHANGEABLE, "password_hash")
 _UPDATE_ACCOUNT = (
-    update(users)
-    .where(users.c.id == bindparam("user_id"))
-    .values(
-        {
-            name: case(
-                (
-                    bindparam(f"set_{name}", type_=Boolean),
-                    bindparam(f"new_{name}", type_=users.c[name].type),
-                ),
-                else_=users.c[name],
-            )
-            for name in _WRITABLE
-        }
-    )
+    update(users).where(users.c.id == bindparam("user_id")).values(flagged_values(users, _WRITABLE))
 )
 
 __all__ = ["current_user", "ensure_account", "login", "register", "update_user"]
@@ -150,8 +135,7 @@ def update_user(
     if values:
         try:
             with session.begin_nested():
-                changed: dict[str, Any] = {f"set_{name}": name in values for name in _WRITABLE}
-                changed |= {f"new_{name}": values.get(name) for name in _WRITABLE}
+                changed = flags(_WRITABLE, values)
                 session.execute(_UPDATE_ACCOUNT, {"user_id": user_id, **changed})
         except IntegrityError:
             # A concurrent request took the username or email since the check.
