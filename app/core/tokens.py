@@ -11,14 +11,19 @@ makes from the same claims, and PyJWT's tokens, good and bad, get the same verdi
 (tests/unit/test_tokens.py).
 
 What verify() accepts is deliberately narrow: three base64url segments, unpadded and
-canonical;
-a header that is a JSON object naming HS256, with no critical extensions, no unencoded
-payload (`b64`) and a key id, if any, that is a string; a signature that
-matches (compared in constant time, before the claims are parsed); claims that are a
-JSON object with a numeric `exp` in the future and a `sub` naming a user id. An `iat` or
-`nbf` in the future, an `aud` (this API names no audience) or a `jti` that is not a
-string make a token invalid, as they do for PyJWT; where a token has several faults, the
-verdict is the one PyJWT gives.
+canonical; a signature that matches (compared in constant time, before anything is
+parsed); a header that is a JSON object naming HS256, whose key id, if any, is a string
+and whose only critical extension, if any, is `b64` (true: an unencoded payload needs the
+payload handed over apart, which a bearer token never is); claims that are a JSON object
+with an `exp` in the future and a `sub` naming a user id. An `iat` or `nbf` in the
+future, an `aud` (this API names no audience) or a `jti` that is not a string make a
+token invalid. A NumericDate is read as PyJWT reads it (`int()`), and where a token has
+several faults the verdict ("expired" or "invalid") is the one PyJWT gives.
+
+Not mirrored: PyJWT refuses an HMAC secret shaped like a PEM, SSH or DER key, which
+guards a verifier that holds an asymmetric key against a token claiming HS256. This one
+holds only the configured shared secret (32 characters at least, app.platform.settings)
+and accepts only HS256.
 """
 
 from __future__ import annotations
@@ -77,7 +82,7 @@ def _decode(segment: str) -> bytes:
 def _object(segment: str) -> dict[str, Any]:
     try:
         value = json.loads(_decode(segment))
-    except ValueError:  # not UTF-8 or not JSON (UnicodeDecodeError is a ValueError)
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deeply
         raise _Invalid from None
     if not isinstance(value, dict):
         raise _Invalid
@@ -85,18 +90,29 @@ def _object(segment: str) -> dict[str, Any]:
 
 
 def _number(claims: dict[str, Any], name: str) -> int | None:
-    """The claim `name` if present, in whole seconds as PyJWT reads it (a float is cut
-    to an int); a token whose claim is not a finite number is invalid (PyJWT would also
-    take a string of digits)."""
+    """The claim `name` if present, in whole seconds, read with `int()` as PyJWT reads it
+    (a float is cut, a string of digits taken); one `int()` refuses makes the token
+    invalid (null, a list, NaN, infinity: json.loads takes the last two)."""
     if name not in claims:
         return None
-    value = claims[name]
-    if not isinstance(value, (int, float)):  # a bool is an int, as for PyJWT
-        raise _Invalid
     try:
-        return int(value)
-    except (OverflowError, ValueError):  # infinity, NaN: json.loads takes both
+        return int(claims[name])
+    except (OverflowError, TypeError, ValueError):
         raise _Invalid from None
+
+
+def _header_accepted(fields: dict[str, Any]) -> bool:
+    """HS256; a key id, if any, a string; critical extensions, if any, a list naming only
+    `b64`, which the header carries; and the payload encoded (`b64` not false)."""
+    if fields.get("alg") != ALGORITHM or not isinstance(fields.get("kid", ""), str):
+        return False
+    if "crit" in fields:
+        crit = fields["crit"]
+        if not isinstance(crit, list) or not crit:
+            return False
+        if any(extension != "b64" or extension not in fields for extension in crit):
+            return False
+    return fields.get("b64", True) is not False
 
 
 class TokenIssuer:
@@ -136,14 +152,11 @@ class TokenIssuer:
             _decode(signature), self._signature(signing_input.encode())
         ):
             raise _Invalid
-        fields = _object(header)
-        if fields.get("alg") != ALGORITHM or "crit" in fields or fields.get("b64") is False:
-            raise _Invalid
-        if not isinstance(fields.get("kid", ""), str):
+        if not _header_accepted(_object(header)):
             raise _Invalid
         claims = _object(payload)
         # In PyJWT's order, so that a token with more than one fault gets its verdict.
-        if "exp" not in claims or "sub" not in claims:
+        if claims.get("exp") is None or claims.get("sub") is None:  # required
             raise _Invalid
         now = time.time()
         for name in ("iat", "nbf"):
