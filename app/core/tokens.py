@@ -20,10 +20,10 @@ future, an `aud` (this API names no audience) or a `jti` that is not a string ma
 token invalid. A NumericDate is read as PyJWT reads it (`int()`), and where a token has
 several faults the verdict ("expired" or "invalid") is the one PyJWT gives.
 
-Not mirrored: PyJWT refuses an HMAC secret shaped like a PEM, SSH or DER key, which
-guards a verifier that holds an asymmetric key against a token claiming HS256. This one
-holds only the configured shared secret (32 characters at least, app.platform.settings)
-and accepts only HS256.
+Not mirrored: PyJWT refuses an HMAC secret that is empty or shaped like a PEM, SSH, DER
+or JWK key, which guards a verifier that holds an asymmetric key against a token
+claiming HS256. This one holds only the configured shared secret (at least 32 characters
+outside local and test, app.platform.settings) and accepts only HS256.
 """
 
 from __future__ import annotations
@@ -51,6 +51,12 @@ _SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
 
 def _encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _now() -> float:
+    """The time as PyJWT reads it (`datetime.now(UTC).timestamp()`): whole microseconds,
+    rounded down. `time.time()` can round up to the next second just before it."""
+    return time.time_ns() // 1000 / 1_000_000
 
 
 def _json(value: dict[str, Any]) -> bytes:
@@ -129,7 +135,7 @@ class TokenIssuer:
         return hmac.new(self.secret.encode(), signing_input, hashlib.sha256).digest()
 
     def issue(self, user_id: int) -> str:
-        now = int(time.time())
+        now = time.time_ns() // 1_000_000_000
         claims = {"sub": str(user_id), "iat": now, "exp": now + self.ttl_seconds}
         signing_input = f"{_HEADER}.{_encode(_json(claims))}"
         return f"{signing_input}.{_encode(self._signature(signing_input.encode()))}"
@@ -158,7 +164,7 @@ class TokenIssuer:
         # In PyJWT's order, so that a token with more than one fault gets its verdict.
         if claims.get("exp") is None or claims.get("sub") is None:  # required
             raise _Invalid
-        now = time.time()
+        now = _now()
         for name in ("iat", "nbf"):
             moment = _number(claims, name)
             if moment is not None and moment > now:

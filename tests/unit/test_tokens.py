@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import time
 from typing import Any
 
@@ -134,7 +135,7 @@ def verdict(token: str, verifier: TokenIssuer = issuer) -> int | str:
 
 def test_an_issued_token_is_byte_for_byte_pyjwts(monkeypatch: pytest.MonkeyPatch) -> None:
     for now in (0, 1_700_000_000, 4_102_444_800):
-        monkeypatch.setattr(time, "time", lambda now=now: now + 0.75)
+        monkeypatch.setattr(time, "time_ns", lambda now=now: now * 10**9 + 750_000_000)
         for user_id in (1, 7, 2**31 - 1):
             claims = {"sub": str(user_id), "iat": now, "exp": now + 60}
             assert issuer.issue(user_id) == jwt.encode(claims, SECRET, algorithm="HS256")
@@ -228,9 +229,11 @@ def test_malformed_segments(token: str) -> None:
 
 def test_a_signed_header_or_claims_that_are_not_json_objects() -> None:
     alg = b'{"alg":"HS256"}'
+    good = b'{"sub":"7","exp":4102444800}'
     for header, payload in [
-        (b"[]", b"{}"),
-        (b"{", b"{}"),
+        (b"[]", good),
+        (b"{", good),
+        (b"null", good),
         (alg, b"[1]"),
         (alg, b"\xff"),
         (alg, b"null"),
@@ -329,3 +332,38 @@ def test_a_signature_spelled_other_than_canonically_is_refused() -> None:
 
 def _b64_bytes(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def test_padding_is_refused_even_under_a_valid_signature() -> None:
+    """Stricter than PyJWT, which takes trailing '=' (some issuers write it): no issuer
+    of these tokens does, so a padded segment is not one of them."""
+    claims = _b64(b'{"sub":"7","exp":4102444800}') + "=="
+    padded_claims = _signed_raw(_b64(b'{"alg":"HS256"}'), claims)
+    padded_signature = _signed(b'{"alg":"HS256"}', b'{"sub":"7","exp":4102444800}') + "="
+    assert len(claims) % 4 == 0 and len(padded_signature.split(".")[2]) % 4 == 0
+    for token in (padded_claims, padded_signature):
+        assert pyjwt_verdict(token) == 7
+        assert rejected(token) == "token is invalid"
+
+
+def _signed_raw(header: str, payload: str) -> str:
+    signature = hmac.new(SECRET.encode(), f"{header}.{payload}".encode(), hashlib.sha256)
+    return f"{header}.{payload}.{_b64(signature.digest())}"
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+def test_a_moment_just_before_a_second_is_read_as_pyjwt_reads_it(
+    claim: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """50 ns before the second E, time.time() returns E itself (a float's step there is
+    about 240 ns); PyJWT's clock, in whole microseconds rounded down, is still before E.
+    A token expiring at E is still valid then, and one issued (or valid from) E is not
+    yet."""
+    second = 4_102_444_800
+    monkeypatch.setattr(time, "time_ns", lambda: second * 10**9 - 50)
+    monkeypatch.setattr(time, "time", lambda: (second * 10**9 - 50) / 10**9)
+    claims = {"sub": "7", "exp": second} if claim == "exp" else {"sub": "7", claim: second}
+    claims.setdefault("exp", second + 60)
+    token = _signed(b'{"alg":"HS256"}', json.dumps(claims).encode())
+    expected = 7 if claim == "exp" else "token is invalid"
+    assert verdict(token) == expected
