@@ -356,7 +356,7 @@ def test_a_moment_just_before_a_second_is_read_as_pyjwt_reads_it(
     claim: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """50 ns before the second E, time.time() returns E itself (a float's step there is
-    about 240 ns); PyJWT's clock, in whole microseconds rounded down, is still before E.
+    about 480 ns, 240 ns at today's dates); PyJWT's clock, in whole microseconds rounded down, is still before E.
     A token expiring at E is still valid then, and one issued (or valid from) E is not
     yet."""
     second = 4_102_444_800
