@@ -303,9 +303,7 @@ def test_json_nested_too_deeply_is_invalid_not_a_crash(where: str) -> None:
 
 
 def _signed(header: bytes, payload: bytes) -> str:
-    signing_input = f"{_b64(header)}.{_b64(payload)}"
-    signature = hmac.new(SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{_b64(signature)}"
+    return _signed_raw(_b64(header), _b64(payload))
 
 
 def _b64(data: bytes) -> str:
@@ -356,9 +354,9 @@ def test_a_moment_just_before_a_second_is_read_as_pyjwt_reads_it(
     claim: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """50 ns before the second E, time.time() returns E itself (a float's step there is
-    about 480 ns, 240 ns at today's dates); PyJWT's clock, in whole microseconds rounded down, is still before E.
-    A token expiring at E is still valid then, and one issued (or valid from) E is not
-    yet."""
+    about 480 ns, 240 ns at today's dates); PyJWT's clock, in whole microseconds rounded
+    down, is still before E. A token expiring at E is still valid then, and one issued
+    (or valid from) E is not yet."""
     second = 4_102_444_800
     monkeypatch.setattr(time, "time_ns", lambda: second * 10**9 - 50)
     monkeypatch.setattr(time, "time", lambda: (second * 10**9 - 50) / 10**9)
