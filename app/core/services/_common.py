@@ -21,6 +21,7 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Executable,
+    Insert,
     Label,
     Result,
     String,
@@ -139,6 +140,18 @@ def inserted_id(result: Result[*tuple[Any, ...]]) -> int:
     return int(key[0])
 
 
+def insert_new(table: Table, names: Sequence[str]) -> Insert:
+    """An INSERT of the columns `names`, built once: each value is the bound `new_<name>`
+    (a VALUES parameter may not take its column's name). `new_values()` makes its parameters."""
+    return insert(table).values({name: bindparam(f"new_{name}") for name in names})
+
+
+def new_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of an `insert_new()` INSERT or a `flagged_values()` UPDATE for
+    these column values."""
+    return {f"new_{name}": value for name, value in values.items()}
+
+
 def flagged_values(table: Table, names: Sequence[str]) -> dict[str, ColumnElement[Any]]:
     """The SET clause of one UPDATE for any subset of the columns `names`: each is set to
     the bound `new_<name>` where the bound flag `set_<name>` is true and keeps its value
@@ -158,9 +171,9 @@ def flagged_values(table: Table, names: Sequence[str]) -> dict[str, ColumnElemen
 
 def flags(names: Sequence[str], values: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters of a `flagged_values()` UPDATE that changes the columns in `values`."""
-    return {f"set_{name}": name in values for name in names} | {
-        f"new_{name}": values.get(name) for name in names
-    }
+    return {f"set_{name}": name in values for name in names} | new_values(
+        {name: values.get(name) for name in names}
+    )
 
 
 class Association:
@@ -175,9 +188,14 @@ class Association:
         self.add = insert(table).values({name: bindparam(f"row_{name}") for name in columns})
         self.remove = delete(table).where(*matches)
 
+    @staticmethod
+    def row(**key: Any) -> dict[str, Any]:
+        """The parameters of `found`, `add` or `remove` for one row."""
+        return {f"row_{name}": value for name, value in key.items()}
+
     def insert_if_absent(self, session: Writer, **key: Any) -> None:
         """Insert the row unless it exists; a concurrent duplicate is not an error."""
-        parameters = _row(key)
+        parameters = self.row(**key)
         if session.scalar(self.found, parameters):
             return
         try:
@@ -189,8 +207,4 @@ class Association:
 
     def delete(self, session: Writer, **key: Any) -> None:
         """Delete the row, if it exists."""
-        session.execute(self.remove, _row(key))
-
-
-def _row(key: dict[str, Any]) -> dict[str, Any]:
-    return {f"row_{name}": value for name, value in key.items()}
+        session.execute(self.remove, self.row(**key))

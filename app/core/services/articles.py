@@ -26,7 +26,6 @@ from sqlalchemy import (
     delete,
     exists,
     func,
-    insert,
     select,
     update,
 )
@@ -38,9 +37,11 @@ from app.core.services._common import (
     Association,
     flagged_values,
     flags,
+    insert_new,
     inserted_id,
     json_array_agg,
     json_strings,
+    new_values,
     viewer_follows,
 )
 from app.core.tables import article_tags, articles, favorites, follows, tags, users, utcnow
@@ -287,9 +288,8 @@ _TAG_ID_NAMED = select(tags.c.id).where(tags.c.name == bindparam("name"))
 _TAG_IDS_OF = select(article_tags.c.tag_id).where(article_tags.c.article_id == bindparam("id"))
 _AUTHOR = select(*_AUTHOR_COLUMNS).where(users.c.id == bindparam("user_id"))
 # Every statement of creating or changing an article is built here, once, like every
-# other write's, so SnapStart priming compiles them all. A VALUES parameter may not take
-# its column's name: each is `new_<column>` (or `row_<column>` for a tag link).
-_ADD_TAG = insert(tags).values(name=bindparam("new_name"))
+# other write's, so SnapStart priming compiles them all.
+_ADD_TAG = insert_new(tags, ("name",))
 _TAG_LINKS = Association(article_tags, "article_id", "tag_id")
 _UNLINK_TAGS = delete(article_tags).where(
     article_tags.c.article_id == bindparam("article_id"),
@@ -300,9 +300,7 @@ _SLUG_TAKEN_BY_ANOTHER = _SLUG_TAKEN.where(articles.c.id != bindparam("article_i
 _NEW_ARTICLE_COLUMNS = (
     "slug", "author_id", "title", "description", "body", "created_at", "updated_at"
 )  # fmt: skip
-_ADD_ARTICLE = insert(articles).values(
-    {name: bindparam(f"new_{name}") for name in _NEW_ARTICLE_COLUMNS}
-)
+_ADD_ARTICLE = insert_new(articles, _NEW_ARTICLE_COLUMNS)
 # One UPDATE for any set of changes (see flagged_values); updated_at is always set.
 _CHANGEABLE = ("title", "description", "body")
 _UPDATE_ARTICLE = (
@@ -344,7 +342,7 @@ def _tag_ids(session: Writer, names: Sequence[str]) -> list[int]:
             continue
         try:
             with session.begin_nested():
-                found[name] = inserted_id(session.execute(_ADD_TAG, {"new_name": name}))
+                found[name] = inserted_id(session.execute(_ADD_TAG, new_values({"name": name})))
         except IntegrityError:
             # Created concurrently by another request: use that one.
             found[name] = session.execute(_TAG_ID_NAMED, {"name": name}).scalar_one()
@@ -353,7 +351,7 @@ def _tag_ids(session: Writer, names: Sequence[str]) -> list[int]:
 
 def _links(article_id: int, tag_ids: Iterable[int]) -> list[dict[str, int]]:
     """The parameters of _TAG_LINKS.add, one link per tag (run as an executemany)."""
-    return [{"row_article_id": article_id, "row_tag_id": tag_id} for tag_id in tag_ids]
+    return [_TAG_LINKS.row(article_id=article_id, tag_id=tag_id) for tag_id in tag_ids]
 
 
 def _set_tags(session: Writer, article_id: int, names: Sequence[str]) -> None:
@@ -411,7 +409,7 @@ def create_article(session: Writer, author_id: int, new: NewArticle) -> dict[str
 
     def insert_article(slug: str) -> None:
         row = vars(item) | {"slug": slug, "author_id": author_id}
-        values = {f"new_{name}": row[name] for name in _NEW_ARTICLE_COLUMNS}
+        values = new_values({name: row[name] for name in _NEW_ARTICLE_COLUMNS})
         created.append(inserted_id(session.execute(_ADD_ARTICLE, values)))
         item.slug = slug
 

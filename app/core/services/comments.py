@@ -8,11 +8,11 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, select
 
 from app.core import shapes
 from app.core.errors import NotFound, PermissionDenied
-from app.core.services._common import inserted_id, viewer_follows
+from app.core.services._common import insert_new, inserted_id, new_values, viewer_follows
 from app.core.tables import articles, comments, users, utcnow
 
 if TYPE_CHECKING:
@@ -65,13 +65,7 @@ def list_comments(executor: Executor, slug: str, viewer_id: int | None) -> dict[
     }
 
 
-# A VALUES parameter may not take its column's name: each is `new_<column>`.
-_ADD_COMMENT = insert(comments).values(
-    {
-        name: bindparam(f"new_{name}")
-        for name in ("body", "article_id", "author_id", "created_at", "updated_at")
-    }
-)
+_ADD_COMMENT = insert_new(comments, ("body", "article_id", "author_id", "created_at", "updated_at"))
 _DELETE_COMMENT = delete(comments).where(comments.c.id == bindparam("comment_id"))
 
 
@@ -83,9 +77,7 @@ def add_comment(session: Writer, slug: str, author_id: int, body: str) -> dict[s
     now = utcnow()
     values = {"body": body, "article_id": article_id, "author_id": author_id}
     values |= {"created_at": now, "updated_at": now}
-    comment_id = inserted_id(
-        session.execute(_ADD_COMMENT, {f"new_{name}": value for name, value in values.items()})
-    )
+    comment_id = inserted_id(session.execute(_ADD_COMMENT, new_values(values)))
     item = SimpleNamespace(id=comment_id, **values)
     return {"comment": shapes.comment(item, author=author, following_author=False)}
 
