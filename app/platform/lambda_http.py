@@ -80,8 +80,8 @@ def _requote(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error(_REQUOTE_INVALID_UTF8, _requote)
 
 
-# Plain classes and a NamedTuple, not dataclasses: a dataclass compiles its generated
-# methods as its module is imported (about 1 ms each here), on every cold start.
+# Plain classes and a NamedTuple, not dataclasses: README, "What a function loads at
+# cold start".
 class Route:
     """One HTTP API route, e.g. `GET /api/articles/{slug}`, matched against a path the
     way the monolith matches it: serverless-wsgi percent-decodes the whole path before

@@ -33,8 +33,7 @@ class ConfigError(RuntimeError):
     """The environment is missing or has a bad value for a setting."""
 
 
-# Records on a cold path are NamedTuples, not dataclasses: a dataclass compiles its
-# generated methods as its module is imported (about 1 ms each here).
+# NamedTuples, not dataclasses: README, "What a function loads at cold start".
 class PasswordHashing(NamedTuple):
     """Argon2id cost parameters (RFC 9106 second recommended option by default)."""
 
