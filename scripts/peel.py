@@ -263,7 +263,7 @@ from app import init_finished
 from app.platform.lambda_http import Answer, Request, Route, Runtime, serve
 
 ROUTE = Route("{route.key}")
-runtime = Runtime.from_env()
+runtime = Runtime.from_env({"reads_only=True" if route.is_read else ""})
 init_finished()
 
 

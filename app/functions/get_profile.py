@@ -10,7 +10,7 @@ from app.core.services import profiles
 from app.platform.lambda_http import Answer, Request, Route, Runtime, serve
 
 ROUTE = Route("GET /api/profiles/{username}")
-runtime = Runtime.from_env()
+runtime = Runtime.from_env(reads_only=True)
 init_finished()
 
 

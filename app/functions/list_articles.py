@@ -11,7 +11,7 @@ from app.core.services import articles
 from app.platform.lambda_http import Answer, Request, Route, Runtime, page_of, serve
 
 ROUTE = Route("GET /api/articles")
-runtime = Runtime.from_env()
+runtime = Runtime.from_env(reads_only=True)
 init_finished()
 
 

@@ -10,7 +10,7 @@ from app.core.services import comments
 from app.platform.lambda_http import Answer, Request, Route, Runtime, serve
 
 ROUTE = Route("GET /api/articles/{slug}/comments")
-runtime = Runtime.from_env()
+runtime = Runtime.from_env(reads_only=True)
 init_finished()
 
 

@@ -9,7 +9,7 @@ from app.core.services import tags
 from app.platform.lambda_http import Answer, Request, Route, Runtime, serve
 
 ROUTE = Route("GET /api/tags")
-runtime = Runtime.from_env()
+runtime = Runtime.from_env(reads_only=True)
 init_finished()
 
 

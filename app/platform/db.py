@@ -65,6 +65,16 @@ _RECEIPT = (
 # so a second connection would only ever sit idle holding a proxy slot.
 SINGLE_CONNECTION_POOL = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 10}
 
+# A process that only reads (a function serving a safe method) needs no transaction
+# around its statements: each is one, on the server's autocommit (PyMySQL connects with
+# `autocommit=True`, so it sends no `SET AUTOCOMMIT = 0`), and SQLAlchemy skips the
+# ROLLBACK it would send when each request gives the connection back. That is one round
+# trip less per request, and RDS Proxy may hand the server connection to another client
+# after each statement instead of holding it until that ROLLBACK. A request that reads
+# twice (the caller's account, then the route's rows) reads at two moments, which no
+# answer here depends on.
+AUTOCOMMIT_READS = {"isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True}
+
 
 def engine_options(url: str) -> dict[str, Any]:
     """Pool and driver options suited to a long-running server for this URL."""
@@ -177,11 +187,19 @@ def use_iam_token(engine: Engine, token: Any) -> None:
     event.listen(engine, "do_connect", _password)
 
 
-class Database:
-    """An engine and the session factory bound to it."""
+class ReadsOnly(RuntimeError):
+    """A unit of work that writes, asked of a database held by code that only reads."""
 
-    def __init__(self, bind: Engine | Connection, *, join_savepoint: bool = False) -> None:
+
+class Database:
+    """An engine and the session factory bound to it. `reads_only`: the process serves
+    safe methods alone (a read function), so a unit of work that writes is refused."""
+
+    def __init__(
+        self, bind: Engine | Connection, *, join_savepoint: bool = False, reads_only: bool = False
+    ) -> None:
         self.bind = bind
+        self.reads_only = reads_only
         self._join_savepoint = join_savepoint
         self._sessions: sessionmaker[Session] | None = None
         # A COMMIT can only lose its answer over a network connection of our own.
@@ -204,6 +222,10 @@ class Database:
                 bind=self.bind, expire_on_commit=False, join_transaction_mode=mode
             )
         return self._sessions
+
+    def _refuse_if_reads_only(self) -> None:
+        if self.reads_only:
+            raise ReadsOnly("this process only reads: it opens no unit of work that writes")
 
     def _issue_receipt(self, session: Session | Connection) -> str:
         """A new write receipt, inserted in the session's transaction; every
@@ -268,13 +290,19 @@ class Database:
         return cls(create_db_engine(url, **engine_overrides))
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Database:
-        """The engine a process of this deployment should hold (see DatabaseAccess)."""
+    def from_settings(cls, settings: Settings, *, reads_only: bool = False) -> Database:
+        """The engine a process of this deployment should hold (see DatabaseAccess).
+        `reads_only` (a function that serves a safe method): on MySQL, each statement is
+        its own transaction (autocommit, see AUTOCOMMIT_READS), and writing is refused."""
         access = settings.database_access
         is_mysql = make_url(settings.database_url).get_backend_name() == "mysql"
         overrides: dict[str, Any] = {}
+        connect_args: dict[str, Any] = {}
         if access.single_connection and is_mysql:
             overrides |= SINGLE_CONNECTION_POOL
+        if reads_only and is_mysql:
+            overrides |= AUTOCOMMIT_READS
+            connect_args["autocommit"] = True
         if access.tls:
             # The system trust store holds the Amazon roots that sign RDS Proxy's
             # certificates; hostname checking and CERT_REQUIRED are the defaults here.
@@ -282,12 +310,14 @@ class Database:
             # itself).
             import ssl
 
-            overrides["connect_args"] = {"ssl": ssl.create_default_context()}
+            connect_args["ssl"] = ssl.create_default_context()
         elif is_mysql and access.host:
             # DB_TLS=false: no TLS. Left to itself PyMySQL would try TLS when the server
             # offers it, and build a context for that (loading the system trust store, some
             # 20 ms) for every new connection: the reconnect after each SnapStart restore.
-            overrides["connect_args"] = {"ssl_disabled": True}
+            connect_args["ssl_disabled"] = True
+        if connect_args:
+            overrides["connect_args"] = connect_args
         engine = create_db_engine(settings.database_url, **overrides)
         token = None
         if access.iam_auth:
@@ -295,7 +325,7 @@ class Database:
                 host=access.host, port=access.port, user=access.user, region=access.region
             )
             use_iam_token(engine, token)
-        database = cls(engine)
+        database = cls(engine, reads_only=reads_only)
         if snapshot.enabled():
             # A token made before the snapshot would be shared, and stale, in every
             # restored copy; a connection would be dead. The copy opens its own before the
@@ -315,6 +345,7 @@ class Database:
         lost during COMMIT the outcome is known: if the receipt was committed, so was the
         work, and the unit ends normally; otherwise the error stands and nothing was
         written. Either way the work is applied at most once."""
+        self._refuse_if_reads_only()
         with self.sessions() as session:
             unit = session.begin()
             ready = partial(session.connection, execution_options={WRITES: True})
@@ -327,6 +358,7 @@ class Database:
         only: the same unit of work (the write lock at BEGIN on SQLite, the receipt over a
         network) without importing the ORM. Bound to a connection (tests), it is a
         savepoint of the transaction in progress, or a transaction of its own."""
+        self._refuse_if_reads_only()
         if isinstance(self.bind, Connection):
             join = self.bind.in_transaction() or self._join_savepoint
             with self.bind.begin_nested() if join else self.bind.begin():

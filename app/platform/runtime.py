@@ -77,9 +77,11 @@ class Runtime:
         self._passwords: Passwords | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Runtime:
+    def from_env(cls, env: Mapping[str, str] | None = None, *, reads_only: bool = False) -> Runtime:
+        """`reads_only`: for a function that serves a safe method (GET), which never opens
+        a unit of work that writes (Database.from_settings)."""
         settings = Settings.from_env(env)
-        return cls(settings, Database.from_settings(settings))
+        return cls(settings, Database.from_settings(settings, reads_only=reads_only))
 
     @property
     def tokens(self) -> TokenIssuer:

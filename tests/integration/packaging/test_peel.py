@@ -160,7 +160,9 @@ def test_switch_scaffolds_the_handler_and_fails_migration_status_until_written(
     result = peel(checkout, ROUTE, NAME, "--step", "switch")
     assert result.returncode == 0, result.stderr
     module = checkout / "app" / "functions" / f"{MODULE}.py"
-    assert module.is_file()
+    # A write: its runtime can open units of work that write (a read's is reads-only).
+    assert "\nruntime = Runtime.from_env()\n" in module.read_text()
+    compile(module.read_text(), str(module), "exec")
     assert (checkout / "tests" / "support" / "events" / f"{MODULE}.json").is_file()
     cases = (checkout / "tests" / "functional" / "parity" / f"test_parity_{MODULE}.py").read_text()
     # A write's parity cases compare what it writes, not only what it answers.
@@ -204,6 +206,8 @@ def test_shadow_carries_the_new_handler_while_the_monolith_answers(checkout: Pat
         "tests/functional/parity/test_parity_get_export.py",
     ):
         assert (checkout / path).is_file(), path
+    module = (checkout / "app" / "functions" / "get_export.py").read_text()
+    assert "\nruntime = Runtime.from_env(reads_only=True)\n" in module
     errors = wiring_report(registry, checkout).errors
     assert any("getExport: app/functions/get_export.py still has the scaffold" in e for e in errors)
 
