@@ -234,6 +234,8 @@ def fill_statement_cache(engine: Engine) -> int:
     what it compiles depends on what it learns then. Returns how many were compiled."""
     from sqlalchemy.sql import compiler
 
+    from app.core.services._common import MANY_ROWS
+
     dialect = engine.dialect
     cache = engine._compiled_cache
     if cache is None or not dialect._supports_statement_cache:
@@ -241,10 +243,11 @@ def fill_statement_cache(engine: Engine) -> int:
     compiled = 0
     for statement, names in _primed:
         # As Connection._execute_clauseelement compiles a statement executed with one set
-        # of parameters named `names`, on a connection with no schema translation; an
-        # INSERT also as it compiles one executed with several (an executemany: the tags
-        # of an article).
-        for many in (False, True) if statement.is_insert else (False,):
+        # of parameters named `names`, on a connection with no schema translation; one
+        # marked MANY_ROWS also as it compiles it executed with several (an executemany:
+        # the tag links of an article).
+        many_rows = statement.get_execution_options().get(MANY_ROWS, False)
+        for many in (False, True) if many_rows else (False,):
             statement._compile_w_cache(
                 dialect,
                 compiled_cache=cache,

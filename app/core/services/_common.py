@@ -176,6 +176,12 @@ def flags(names: Sequence[str], values: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
+# The execution option of an INSERT that is run with several rows at once (an
+# executemany), such as an article's tag links: SnapStart's restore hook compiles such a
+# statement in that form too (app.platform.snapshot.fill_statement_cache).
+MANY_ROWS = "conduit_many_rows"
+
+
 class Association:
     """The rows of an association table (favorites, follows, tag links), keyed by `columns`: whether
     one exists, its insert and its delete, built once (at import, so SnapStart priming

@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core import shapes
 from app.core.errors import NotFound, PermissionDenied
 from app.core.services._common import (
+    MANY_ROWS,
     Association,
     flagged_values,
     flags,
@@ -291,6 +292,8 @@ _AUTHOR = select(*_AUTHOR_COLUMNS).where(users.c.id == bindparam("user_id"))
 # other write's, so SnapStart priming compiles them all.
 _ADD_TAG = insert_new(tags, ("name",))
 _TAG_LINKS = Association(article_tags, "article_id", "tag_id")
+# An article's new tag links, inserted together.
+_LINK_TAGS = _TAG_LINKS.add.execution_options(**{MANY_ROWS: True})
 _UNLINK_TAGS = delete(article_tags).where(
     article_tags.c.article_id == bindparam("article_id"),
     article_tags.c.tag_id.in_(bindparam("tag_ids", expanding=True)),
@@ -350,7 +353,7 @@ def _tag_ids(session: Writer, names: Sequence[str]) -> list[int]:
 
 
 def _links(article_id: int, tag_ids: Iterable[int]) -> list[dict[str, int]]:
-    """The parameters of _TAG_LINKS.add, one link per tag (run as an executemany)."""
+    """The parameters of _LINK_TAGS, one link per tag (run as an executemany)."""
     return [_TAG_LINKS.row(article_id=article_id, tag_id=tag_id) for tag_id in tag_ids]
 
 
@@ -363,7 +366,7 @@ def _set_tags(session: Writer, article_id: int, names: Sequence[str]) -> None:
         session.execute(_UNLINK_TAGS, {"article_id": article_id, "tag_ids": sorted(gone)})
     added = [tag_id for tag_id in wanted if tag_id not in current]
     if added:
-        session.execute(_TAG_LINKS.add, _links(article_id, added))
+        session.execute(_LINK_TAGS, _links(article_id, added))
 
 
 def _slug_taken(session: Writer, slug: str, exclude_id: int | None) -> bool:
@@ -416,7 +419,7 @@ def create_article(session: Writer, author_id: int, new: NewArticle) -> dict[str
     _with_unique_slug(session, new.title, insert_article, None)
     [article_id] = created
     if tag_ids:
-        session.execute(_TAG_LINKS.add, _links(article_id, dict.fromkeys(tag_ids)))
+        session.execute(_LINK_TAGS, _links(article_id, dict.fromkeys(tag_ids)))
     article = shapes.article(item, author=author, tags=new.tags, favorited=False,
                              favorites_count=0, following_author=False)  # fmt: skip
     return {"article": article}
