@@ -64,6 +64,19 @@ def test_reads_run_on_autocommit_with_no_rollback_after_them(database: Database)
         assert (autocommit, rollbacks) == (0, 4)
 
 
+def test_a_reads_only_connection_sends_one_set_less_at_connect(migrated_url: str) -> None:
+    # PyMySQL sends `SET AUTOCOMMIT = 0` when it connects, unless told autocommit=True
+    # (the server's default already); both send its `SET NAMES`.
+    sets = {}
+    for reads_only in (True, False):
+        database = _deployed_database(migrated_url, reads_only=reads_only)
+        try:
+            sets[reads_only] = _session_status(database, "Com_set_option")
+        finally:
+            database.dispose()
+    assert sets[False] - sets[True] == 1, sets
+
+
 def test_a_read_sees_what_another_connection_committed_since(
     database: Database, migrated_url: str
 ) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pymysql
@@ -60,6 +60,24 @@ def deployed(migrated: str) -> Iterator[Database]:
     database = Database.from_settings(settings)
     yield database
     database.dispose()
+    snapshot._before_snapshot[:] = before
+
+
+@pytest.fixture
+def deploy(migrated: str) -> Iterator[Callable[[bool], Database]]:
+    """`deployed`, made as a function makes it: reads-only for one that serves GET routes
+    alone (Runtime.from_env(reads_only=True): autocommit reads on MySQL)."""
+    settings = Settings.from_env({"APP_ENV": "test", "DATABASE_URL": migrated, **TEST_CONFIG})
+    before = list(snapshot._before_snapshot)
+    made: list[Database] = []
+
+    def make(reads_only: bool) -> Database:
+        made.append(Database.from_settings(settings, reads_only=reads_only))
+        return made[-1]
+
+    yield make
+    for database in made:
+        database.dispose()
     snapshot._before_snapshot[:] = before
 
 
@@ -185,7 +203,7 @@ FUNCTIONS = load_registry().switched
 def test_a_restored_copy_finds_its_first_requests_statements_compiled(
     backend: str,
     migrated: str,
-    deployed: Database,
+    deploy: Callable[[bool], Database],
     monkeypatch: pytest.MonkeyPatch,
     function: Any,
 ) -> None:
@@ -193,7 +211,8 @@ def test_a_restored_copy_finds_its_first_requests_statements_compiled(
     the restored copy compiled them into its engine's cache once its dialect had met the
     server (the reconnect hook), under the keys the first request looks up: no statement
     of that request is compiled then. The request carries a token, so the account check
-    runs too."""
+    runs too. The database is made as the function makes it (reads-only for a read)."""
+    deployed = deploy(all(route.is_read for route in function.routes))
     module = import_function(str(function.module_name))
     monkeypatch.setattr(module, "runtime", runtime_on(deployed))
     # As init did (this process may have imported the module without it).
