@@ -142,6 +142,12 @@ class Function:
         return self.routes[0]
 
     @property
+    def reads_only(self) -> bool:
+        """Every route it serves is a read: its runtime is made reads-only
+        (Runtime.from_env(reads_only=True))."""
+        return all(route.is_read for route in self.routes)
+
+    @property
     def uses(self) -> tuple[str, ...]:
         return tuple(self.entry.get("uses") or ())
 

@@ -12,7 +12,7 @@ from tests.support.functions import FUNCTIONS, REGISTRY, Function, import_functi
 
 def _reads_only(function: Function) -> bool:
     [declared] = [f for f in (*REGISTRY.switched, *REGISTRY.shadowed) if f.name == function.logical]
-    return all(route.is_read for route in declared.routes)
+    return declared.reads_only
 
 
 @pytest.mark.parametrize("function", FUNCTIONS, ids=lambda function: function.name)

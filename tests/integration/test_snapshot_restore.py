@@ -53,20 +53,9 @@ def migrated(backend: str, fresh_database_url: Any) -> str:
 
 
 @pytest.fixture
-def deployed(migrated: str) -> Iterator[Database]:
-    """The Database a function builds from its settings, with its snapshot hooks."""
-    settings = Settings.from_env({"APP_ENV": "test", "DATABASE_URL": migrated, **TEST_CONFIG})
-    before = list(snapshot._before_snapshot)
-    database = Database.from_settings(settings)
-    yield database
-    database.dispose()
-    snapshot._before_snapshot[:] = before
-
-
-@pytest.fixture
 def deploy(migrated: str) -> Iterator[Callable[[bool], Database]]:
-    """`deployed`, made as a function makes it: reads-only for one that serves GET routes
-    alone (Runtime.from_env(reads_only=True): autocommit reads on MySQL)."""
+    """The Database a function builds from its settings, with its snapshot hooks: reads-only
+    for one that serves GET routes alone (Runtime.from_env(reads_only=True))."""
     settings = Settings.from_env({"APP_ENV": "test", "DATABASE_URL": migrated, **TEST_CONFIG})
     before = list(snapshot._before_snapshot)
     made: list[Database] = []
@@ -79,6 +68,12 @@ def deploy(migrated: str) -> Iterator[Callable[[bool], Database]]:
     for database in made:
         database.dispose()
     snapshot._before_snapshot[:] = before
+
+
+@pytest.fixture
+def deployed(deploy: Callable[[bool], Database]) -> Database:
+    """`deploy`'s, for a function that can write."""
+    return deploy(False)
 
 
 def _connection_id(database: Database) -> Any:
@@ -212,7 +207,7 @@ def test_a_restored_copy_finds_its_first_requests_statements_compiled(
     server (the reconnect hook), under the keys the first request looks up: no statement
     of that request is compiled then. The request carries a token, so the account check
     runs too. The database is made as the function makes it (reads-only for a read)."""
-    deployed = deploy(all(route.is_read for route in function.routes))
+    deployed = deploy(function.reads_only)
     module = import_function(str(function.module_name))
     monkeypatch.setattr(module, "runtime", runtime_on(deployed))
     # As init did (this process may have imported the module without it).
